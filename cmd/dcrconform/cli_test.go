@@ -1,0 +1,248 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The CLI is tested as users run it: a built binary in child processes, because Ginkgo allows
+// one RunSpecs per process and because exit codes are part of the contract.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "dcrconform-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "dcrconform")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		panic("build dcrconform: " + err.Error() + "\n" + string(out))
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func runCLI(t *testing.T, dir string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run %v: %v", args, err)
+	}
+	return result{code, out.String(), errb.String()}
+}
+
+type junitDoc struct {
+	Tests    int `xml:"tests,attr"`
+	Failures int `xml:"failures,attr"`
+	Suites   []struct {
+		Cases []struct {
+			Name    string    `xml:"name,attr"`
+			Failure *struct{} `xml:"failure"`
+			Skipped *struct{} `xml:"skipped"`
+		} `xml:"testcase"`
+	} `xml:"testsuite"`
+}
+
+func readJUnit(t *testing.T, path string) (passed, failed []string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read junit: %v", err)
+	}
+	var doc junitDoc
+	if err := xml.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("parse junit: %v", err)
+	}
+	for _, s := range doc.Suites {
+		for _, c := range s.Cases {
+			switch {
+			case c.Failure != nil:
+				failed = append(failed, c.Name)
+			case c.Skipped == nil:
+				passed = append(passed, c.Name)
+			}
+		}
+	}
+	return passed, failed
+}
+
+func TestRunMissingConfigExits2WithOneLine(t *testing.T) {
+	r := runCLI(t, t.TempDir(), "run", "--config", "does-not-exist.yaml")
+	if r.code != 2 {
+		t.Fatalf("exit %d, want 2 (stderr %q)", r.code, r.stderr)
+	}
+	if lines := strings.Split(strings.TrimSpace(r.stderr), "\n"); len(lines) != 1 || !strings.Contains(lines[0], "does-not-exist.yaml") {
+		t.Fatalf("want one line naming the file, got %q", r.stderr)
+	}
+}
+
+func TestRunSelectionErrorsExit2(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"run", "--cases", "NOPE-*"},
+		{"run", "--label-filter", "level:MUST && ((("},
+		{"run", "--label-filter", "group:no-such-group"},
+		{"run", "--profile", "no-such-profile"},
+	} {
+		if r := runCLI(t, dir, args...); r.code != 2 {
+			t.Errorf("%v: exit %d, want 2 (stderr %q)", args, r.code, r.stderr)
+		}
+	}
+}
+
+func TestEmbeddedRunIsGreen(t *testing.T) {
+	dir := t.TempDir()
+	r := runCLI(t, dir, "run", "--jwks-timeout", "300ms")
+	if r.code != 0 {
+		t.Fatalf("exit %d, want 0\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	passed, failed := readJUnit(t, filepath.Join(dir, "reports", "junit.xml"))
+	if len(failed) != 0 || len(passed) < 7 {
+		t.Fatalf("passed %d, failed %v", len(passed), failed)
+	}
+	for _, id := range []string{"HP-01: ", "JWS-01: ", "JWS-05: ", "CLM-01: ", "JWS-11/closed-port: ", "JWS-11/invalid-name: ", "JWS-11/blackhole: "} {
+		if !hasPrefix(passed, id) {
+			t.Errorf("no passing testcase named %q...", id)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "reports", "report.json")); err != nil {
+		t.Errorf("report.json: %v", err)
+	}
+}
+
+func TestEmbeddedFaultFailsTheRun(t *testing.T) {
+	dir := t.TempDir()
+	r := runCLI(t, dir, "run", "--jwks-timeout", "300ms", "--fault", "accept-alg-none", "--cases", "JWS-01,HP-01")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	_, failed := readJUnit(t, filepath.Join(dir, "reports", "junit.xml"))
+	if len(failed) != 1 || !strings.HasPrefix(failed[0], "JWS-01: ") {
+		t.Fatalf("failed = %v, want only JWS-01", failed)
+	}
+}
+
+// TestServeAndRunAcrossProcesses is the README's two-terminal flow: `serve` in one process,
+// `run --config` in another, clean and with a fault.
+func TestServeAndRunAcrossProcesses(t *testing.T) {
+	for _, tc := range []struct {
+		fault    string
+		wantCode int
+	}{{"", 0}, {"jwks-fail-open", 1}} {
+		t.Run("fault="+tc.fault, func(t *testing.T) {
+			dir := t.TempDir()
+			args := []string{"serve", "--dir", filepath.Join(dir, "bank"), "--jwks-timeout", "300ms"}
+			if tc.fault != "" {
+				args = append(args, "--fault", tc.fault)
+			}
+			cfg := startServe(t, dir, args...)
+			r := runCLI(t, dir, "run", "--config", cfg, "--reports", filepath.Join(dir, "out"))
+			if r.code != tc.wantCode {
+				t.Fatalf("exit %d, want %d\n%s%s", r.code, tc.wantCode, r.stdout, r.stderr)
+			}
+			_, failed := readJUnit(t, filepath.Join(dir, "out", "junit.xml"))
+			if tc.fault == "" {
+				if len(failed) != 0 {
+					t.Fatalf("clean bank failed %v", failed)
+				}
+				return
+			}
+			for _, v := range []string{"closed-port", "invalid-name", "blackhole"} {
+				if !hasPrefix(failed, "JWS-11/"+v+": ") {
+					t.Errorf("JWS-11/%s did not fail; failed = %v", v, failed)
+				}
+			}
+		})
+	}
+}
+
+// startServe starts `dcrconform serve` and returns the target config path it printed.
+func startServe(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = cmd.Process.Kill()
+		}
+	})
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if p, ok := strings.CutPrefix(sc.Text(), "target config: "); ok {
+				found <- p
+			}
+		}
+	}()
+	select {
+	case p := <-found:
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(dir, p)
+		}
+		return p
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve printed no target config")
+	}
+	return ""
+}
+
+func TestListJSON(t *testing.T) {
+	r := runCLI(t, t.TempDir(), "list", "--json")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var rows []struct {
+		ID     string            `json:"id"`
+		Levels map[string]string `json:"levels"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rows); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) == 0 || rows[0].ID == "" || len(rows[0].Levels) == 0 {
+		t.Fatalf("unexpected listing %v", rows)
+	}
+}
+
+func hasPrefix(list []string, prefix string) bool {
+	for _, s := range list {
+		if strings.HasPrefix(s, prefix) {
+			return true
+		}
+	}
+	return false
+}

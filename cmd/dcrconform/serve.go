@@ -1,0 +1,124 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/dcrconform/dcrconform/internal/config"
+	"github.com/dcrconform/dcrconform/internal/harness"
+	"github.com/dcrconform/dcrconform/internal/pki"
+	"github.com/dcrconform/dcrconform/internal/profile"
+	"github.com/dcrconform/dcrconform/internal/refbank"
+)
+
+func cmdServe(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		profileName = fs.String("profile", profile.Default, "profile the bank implements")
+		addr        = fs.String("addr", "127.0.0.1:0", "loopback listen address")
+		dir         = fs.String("dir", filepath.Join(".dcrconform", "serve"), "directory for the CA, client keys and target.yaml")
+		listFaults  = fs.Bool("list-faults", false, "list the fault switches and exit")
+		jwksTimeout = fs.Duration("jwks-timeout", 2*time.Second, "JWKS fetch timeout")
+		faults      listFlag
+	)
+	fs.Var(&faults, "fault", "switch on a fault (repeatable, comma-separated)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *listFaults {
+		tw := tabwriter.NewWriter(stdout, 0, 2, 2, ' ', 0)
+		fmt.Fprintln(tw, "FAULT\tPROFILES\tTRIPS\tWHAT THE BANK THEN DOES")
+		for _, f := range refbank.Faults() {
+			ps := "all"
+			if len(f.Profiles) > 0 {
+				ps = strings.Join(f.Profiles, ",")
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", f.Name, ps, strings.Join(f.Trips, ","), f.Description)
+		}
+		tw.Flush()
+		return 0
+	}
+	p, err := profile.Get(*profileName)
+	if err != nil {
+		return fail(stderr, "%v", err)
+	}
+	on, err := refbank.ParseFaults(faults, p.Name)
+	if err != nil {
+		return fail(stderr, "%v", err)
+	}
+	keys, err := pki.Generate()
+	if err != nil {
+		return fail(stderr, "generate keys: %v", err)
+	}
+	aud := harness.DefaultAud(p)
+	bank, err := refbank.Start(refbank.Config{
+		Profile: p, Addr: *addr, Cert: keys.Server.TLSCertificate(), ClientCAs: keys.CAPool(), JWKSRoots: keys.CAPool(),
+		Directory: &keys.Directory.Key.PublicKey, Audiences: []string{aud}, JWKSTimeout: *jwksTimeout, Faults: on,
+	})
+	if err != nil {
+		return fail(stderr, "%v", err)
+	}
+	defer bank.Close()
+	target, err := writeServeDir(*dir, keys, p, bank.RegistrationURL(), aud)
+	if err != nil {
+		return fail(stderr, "%v", err)
+	}
+	fmt.Fprintf(stdout, "reference bank (%s) listening at %s\n", p.Name, bank.RegistrationURL())
+	if len(on) > 0 {
+		fmt.Fprintf(stdout, "faults on: %s\n", strings.Join(faults, ","))
+	}
+	fmt.Fprintf(stdout, "target config: %s\nin another terminal: dcrconform run --config %s\n", target, target)
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	<-sig
+	fmt.Fprintln(stdout, "stopping")
+	return 0
+}
+
+// writeServeDir writes what a client of the served bank needs: the CA, the TPP's transport and
+// signing keys, a JWKS-host certificate the bank trusts, and a ready target.yaml.
+func writeServeDir(dir string, keys *pki.Set, p profile.Profile, endpoint, aud string) (string, error) {
+	if err := keys.WriteDir(dir); err != nil {
+		return "", err
+	}
+	jwksCert, err := keys.IssueServer()
+	if err != nil {
+		return "", err
+	}
+	if err := pki.WriteCert(filepath.Join(dir, "jwks-server.pem"), jwksCert.Cert); err != nil {
+		return "", err
+	}
+	if err := pki.WriteKey(filepath.Join(dir, "jwks-server-key.pem"), jwksCert.Key); err != nil {
+		return "", err
+	}
+	var f config.File
+	f.Profile = p.Name
+	f.Target.RegistrationEndpoint = endpoint
+	f.Target.CABundle = pki.Files.CA
+	f.Transport.Cert, f.Transport.Key = pki.Files.Transport, pki.Files.TransportKey
+	f.Transport.UntrustedCert, f.Transport.UntrustedKey = pki.Files.Untrusted, pki.Files.UntrustedKey
+	f.Signing.Key, f.Signing.Kid = pki.Files.Signing, keys.Signing.Kid
+	f.SSA.Mode = "self-signed"
+	if !p.SelfSignedSSA {
+		f.SSA.Mode, f.SSA.DirectoryKey, f.SSA.DirectoryKid = "directory", pki.Files.Directory, keys.Directory.Kid
+	}
+	f.JWKS.Host = &config.JWKSHost{Listen: "127.0.0.1:0", Cert: "jwks-server.pem", Key: "jwks-server-key.pem"}
+	f.Claims.Aud, f.Claims.Iss, f.Claims.SoftwareID = aud, harness.DefaultIss, harness.DefaultIss
+	f.Claims.ClientName, f.Claims.RedirectURIs = harness.DefaultClientName, harness.DefaultRedirectURIs
+	f.Timeouts.Request = "15s"
+	path := filepath.Join(dir, "target.yaml")
+	header := "Target config for the dcrconform reference bank at " + endpoint + ".\nWritten by `dcrconform serve`; paths are relative to this file."
+	if err := config.Write(path, &f, header); err != nil {
+		return "", err
+	}
+	return path, nil
+}

@@ -1,0 +1,290 @@
+// Package catalogue holds the conformance cases as data: an ID, a title, a spec reference, a
+// level per profile, the capabilities a case needs, how it alters the happy-path request and what
+// it expects. Ginkgo specs, the CLI listing and docs/CASES.md are all generated from it.
+package catalogue
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/dcrconform/dcrconform/internal/judge"
+	"github.com/dcrconform/dcrconform/internal/profile"
+	"github.com/dcrconform/dcrconform/internal/request"
+)
+
+// Level is a requirement level (RFC 2119), plus INFO for cases that only record.
+type Level string
+
+const (
+	// MUST cases fail the run when they fail.
+	MUST Level = "MUST"
+	// SHOULD cases warn; they fail the run only under --strict.
+	SHOULD Level = "SHOULD"
+	// MAY cases report what the target does.
+	MAY Level = "MAY"
+	// INFO cases record an observation and never fail.
+	INFO Level = "INFO"
+)
+
+// Capability is something a case needs of the run, as Gateway API's supported features.
+type Capability string
+
+const (
+	// MintSSA: the harness mints the software statement, so a case can change its claims.
+	MintSSA Capability = "mint-ssa"
+	// LoopbackTarget: the target runs on this machine, so loopback probe addresses mean the same
+	// to it as to the harness. Never send a loopback probe to a remote bank.
+	LoopbackTarget Capability = "loopback-target"
+	// UntrustedCert: a client certificate the target does not trust is available.
+	UntrustedCert Capability = "untrusted-cert"
+)
+
+// Groups, in report order.
+const (
+	GroupTransport = "transport"
+	GroupHappy     = "happy-path"
+	GroupSchema    = "schema"
+	GroupJWS       = "request-jws"
+	GroupClaims    = "claims"
+	GroupSSA       = "ssa"
+	GroupHTTP      = "http"
+)
+
+// Alter changes the happy-path draft into the case's request.
+type Alter func(d *request.Draft, id *request.Identity) error
+
+// Case is one conformance case.
+type Case struct {
+	ID    string
+	Title string
+	Group string
+	// Ref is the spec reference: document and section.
+	Ref string
+	// Levels holds the level per profile name; a profile absent here does not apply.
+	Levels map[string]Level
+	// Needs lists the capabilities the case requires.
+	Needs []Capability
+	// Share names an exchange several cases judge together; the run makes it once.
+	Share string
+	// Alter builds the case's request from the happy path; nil sends the happy path.
+	Alter Alter
+	// Expect is what the case expects; ExpectBy overrides it per profile.
+	Expect   judge.Expectation
+	ExpectBy map[string]judge.Expectation
+	// Variants run the case several ways; each is reported as ID/variant.
+	Variants []Variant
+}
+
+// Variant is one way of running a case.
+type Variant struct {
+	Name  string
+	Title string
+	Needs []Capability
+	Alter Alter
+}
+
+// Item is one runnable unit: a case, or one variant of it.
+type Item struct {
+	Case    *Case
+	Variant *Variant
+	// ID is the case ID or ID/variant; Title likewise.
+	ID, Title string
+	Profile   profile.Profile
+	Level     Level
+}
+
+// Needs returns the capabilities of the case and the variant.
+func (it Item) Needs() []Capability {
+	out := append([]Capability{}, it.Case.Needs...)
+	if it.Variant != nil {
+		out = append(out, it.Variant.Needs...)
+	}
+	return out
+}
+
+// Alter returns the item's request alteration: the variant's, else the case's.
+func (it Item) Alter() Alter {
+	if it.Variant != nil && it.Variant.Alter != nil {
+		return it.Variant.Alter
+	}
+	return it.Case.Alter
+}
+
+// Expectation returns what the item expects under its profile.
+func (it Item) Expectation() judge.Expectation {
+	if e, ok := it.Case.ExpectBy[it.Profile.Name]; ok {
+		return e
+	}
+	return it.Case.Expect
+}
+
+// Share returns the shared-exchange key, empty when the item makes its own call.
+func (it Item) Share() string {
+	if it.Variant != nil {
+		return ""
+	}
+	return it.Case.Share
+}
+
+// Labels are the Ginkgo labels of the item: id, level, group and profile as KEY:VALUE sets.
+func (it Item) Labels() []string {
+	return []string{"id:" + it.Case.ID, "level:" + string(it.Level), "group:" + it.Case.Group, "profile:" + it.Profile.Name}
+}
+
+// Catalogue is the ordered, validated set of cases.
+type Catalogue struct {
+	Cases []*Case
+}
+
+var idPattern = regexp.MustCompile(`^[A-Z]+-[0-9]{2}$`)
+var variantPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+
+// Validate checks the records: IDs well-formed and unique, titles and refs present, levels
+// known, expectations set. A malformed catalogue must abort a run before any call is made.
+func (c *Catalogue) Validate() error {
+	seen := map[string]bool{}
+	var problems []string
+	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	for _, k := range c.Cases {
+		if !idPattern.MatchString(k.ID) {
+			bad("case %q: ID must look like ABC-01", k.ID)
+		}
+		if seen[k.ID] {
+			bad("case %s: duplicate ID", k.ID)
+		}
+		seen[k.ID] = true
+		if strings.TrimSpace(k.Title) == "" || strings.TrimSpace(k.Ref) == "" || k.Group == "" {
+			bad("case %s: title, ref and group are required", k.ID)
+		}
+		if len(k.Levels) == 0 {
+			bad("case %s: applies to no profile", k.ID)
+		}
+		for p, l := range k.Levels {
+			if _, err := profile.Get(p); err != nil {
+				bad("case %s: %v", k.ID, err)
+			}
+			switch l {
+			case MUST, SHOULD, MAY, INFO:
+			default:
+				bad("case %s: unknown level %q for %s", k.ID, l, p)
+			}
+			if k.Expect == nil && k.ExpectBy[p] == nil {
+				bad("case %s: no expectation for %s", k.ID, p)
+			}
+		}
+		vs := map[string]bool{}
+		for _, v := range k.Variants {
+			if !variantPattern.MatchString(v.Name) || vs[v.Name] {
+				bad("case %s: variant %q is malformed or duplicated", k.ID, v.Name)
+			}
+			vs[v.Name] = true
+		}
+		if k.Share != "" && len(k.Variants) > 0 {
+			bad("case %s: a shared exchange cannot have variants", k.ID)
+		}
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("catalogue is malformed:\n  %s", strings.Join(problems, "\n  "))
+	}
+	return nil
+}
+
+// Items expands the cases that apply to the profile into runnable items, in catalogue order.
+func (c *Catalogue) Items(p profile.Profile) []Item {
+	var out []Item
+	for _, k := range c.Cases {
+		lvl, ok := k.Levels[p.Name]
+		if !ok {
+			continue
+		}
+		if len(k.Variants) == 0 {
+			out = append(out, Item{Case: k, ID: k.ID, Title: k.Title, Profile: p, Level: lvl})
+			continue
+		}
+		for i := range k.Variants {
+			v := &k.Variants[i]
+			title := k.Title
+			if v.Title != "" {
+				title += " (" + v.Title + ")"
+			}
+			out = append(out, Item{Case: k, Variant: v, ID: k.ID + "/" + v.Name, Title: title, Profile: p, Level: lvl})
+		}
+	}
+	return out
+}
+
+// Select keeps the items whose ID matches one of the patterns (shell globs over the ID,
+// e.g. "JWS-*" or "JWS-11/blackhole"; a bare case ID also selects its variants).
+func Select(items []Item, patterns []string) ([]Item, error) {
+	if len(patterns) == 0 {
+		return items, nil
+	}
+	var res []*regexp.Regexp
+	for _, p := range patterns {
+		for _, part := range strings.Split(p, ",") {
+			part = strings.TrimSpace(part)
+			if part == "" {
+				continue
+			}
+			expr := "^" + strings.ReplaceAll(strings.ReplaceAll(regexp.QuoteMeta(part), `\*`, ".*"), `\?`, ".") + "(/.*)?$"
+			re, err := regexp.Compile(expr)
+			if err != nil {
+				return nil, fmt.Errorf("case pattern %q: %w", part, err)
+			}
+			res = append(res, re)
+		}
+	}
+	var out []Item
+	for _, it := range items {
+		for _, re := range res {
+			if re.MatchString(it.ID) {
+				out = append(out, it)
+				break
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("case selection %q matches no case", strings.Join(patterns, ","))
+	}
+	return out, nil
+}
+
+// All sets one level for every profile.
+func All(l Level) map[string]Level {
+	m := map[string]Level{}
+	for _, n := range profile.Names() {
+		m[n] = l
+	}
+	return m
+}
+
+// Per sets levels by profile: pairs of profile name and level; "obie" stands for all three OBIE
+// versions.
+func Per(pairs ...any) map[string]Level {
+	m := map[string]Level{}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		name, lvl := pairs[i].(string), pairs[i+1].(Level)
+		if name == "obie" {
+			for _, n := range profile.Names() {
+				if strings.HasPrefix(n, "obie-") {
+					m[n] = lvl
+				}
+			}
+			continue
+		}
+		m[name] = lvl
+	}
+	return m
+}
+
+// IDs lists the case IDs, sorted.
+func (c *Catalogue) IDs() []string {
+	var out []string
+	for _, k := range c.Cases {
+		out = append(out, k.ID)
+	}
+	sort.Strings(out)
+	return out
+}

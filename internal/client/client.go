@@ -1,0 +1,180 @@
+// Package client makes the HTTP calls of a run over mutual TLS and records each one as an
+// Exchange. Secrets are removed when the exchange is recorded, not later, so no report or
+// console line can see them.
+package client
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/dcrconform/dcrconform/internal/jose"
+	"github.com/dcrconform/dcrconform/internal/request"
+)
+
+// MaxBody caps how much of a response body is read and kept; a hostile target cannot exhaust
+// memory, and the cap is stated in the evidence.
+const MaxBody = 256 << 10
+
+// Client sends prepared requests with the client certificate each one asks for.
+type Client struct {
+	clients map[request.Cert]*http.Client
+	timeout time.Duration
+}
+
+// Options configure a Client.
+type Options struct {
+	// Roots verifies the target's server certificate; nil uses the system roots.
+	Roots *x509.CertPool
+	// Transport is the TPP's transport certificate; Untrusted one the target must refuse.
+	Transport tls.Certificate
+	Untrusted *tls.Certificate
+	// Timeout bounds each call, from dial to the last body byte.
+	Timeout time.Duration
+	// MinTLS and MaxTLS bound the TLS versions offered (0: Go's defaults, TLS 1.2 minimum).
+	MinTLS uint16
+}
+
+// New builds a Client with one HTTP client per certificate choice.
+func New(o Options) *Client {
+	if o.Timeout == 0 {
+		o.Timeout = 15 * time.Second
+	}
+	minTLS := o.MinTLS
+	if minTLS == 0 {
+		minTLS = tls.VersionTLS12
+	}
+	mk := func(certs []tls.Certificate) *http.Client {
+		return &http.Client{
+			Timeout: o.Timeout,
+			Transport: &http.Transport{
+				TLSClientConfig:     &tls.Config{RootCAs: o.Roots, Certificates: certs, MinVersion: minTLS},
+				DisableKeepAlives:   true,
+				TLSHandshakeTimeout: o.Timeout,
+				DialContext:         (&net.Dialer{Timeout: o.Timeout}).DialContext,
+			},
+			// A redirect from a registration endpoint is itself a finding; never follow it.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+	}
+	c := &Client{clients: map[request.Cert]*http.Client{
+		request.CertTransport: mk([]tls.Certificate{o.Transport}),
+		request.CertNone:      mk(nil),
+	}, timeout: o.Timeout}
+	if o.Untrusted != nil {
+		c.clients[request.CertUntrusted] = mk([]tls.Certificate{*o.Untrusted})
+	}
+	return c
+}
+
+// Exchange is one recorded call: what was sent and what came back, with secrets removed.
+type Exchange struct {
+	Request  RecordedRequest   `json:"request"`
+	Response *RecordedResponse `json:"response,omitempty"`
+	// Error is the transport failure when no response arrived (refused, TLS alert, timeout).
+	Error    string        `json:"error,omitempty"`
+	Started  time.Time     `json:"started"`
+	Duration time.Duration `json:"duration_ns"`
+}
+
+// RecordedRequest is the request side of an Exchange.
+type RecordedRequest struct {
+	Method string      `json:"method"`
+	URL    string      `json:"url"`
+	Header http.Header `json:"header"`
+	Cert   string      `json:"client_cert"`
+	// Body is the body as sent: a JWT (signatures are evidence and are kept) or raw bytes.
+	Body      string      `json:"body"`
+	JWTHeader jose.Header `json:"jwt_header,omitempty"`
+	JWTClaims jose.Claims `json:"jwt_claims,omitempty"`
+	SSAHeader jose.Header `json:"ssa_header,omitempty"`
+	SSAClaims jose.Claims `json:"ssa_claims,omitempty"`
+}
+
+// RecordedResponse is the response side of an Exchange.
+type RecordedResponse struct {
+	Status    int         `json:"status"`
+	Header    http.Header `json:"header"`
+	Body      []byte      `json:"-"`
+	BodyText  string      `json:"body"`
+	Truncated bool        `json:"truncated,omitempty"`
+}
+
+// ContentType returns the response media type without parameters, lower-cased.
+func (r *RecordedResponse) ContentType() string {
+	ct := r.Header.Get("Content-Type")
+	if i := strings.IndexByte(ct, ';'); i >= 0 {
+		ct = ct[:i]
+	}
+	return strings.ToLower(strings.TrimSpace(ct))
+}
+
+// Do sends p and records the exchange. It never returns an error: a failed call is an Exchange
+// with Error set, which the judgement weighs like any other observation.
+func (c *Client) Do(ctx context.Context, p *request.Prepared) *Exchange {
+	ex := &Exchange{Started: time.Now(), Request: recordRequest(p)}
+	defer func() { ex.Duration = time.Since(ex.Started) }()
+	hc, ok := c.clients[p.Cert]
+	if !ok {
+		ex.Error = fmt.Sprintf("no client certificate of kind %q is configured", p.Cert)
+		return ex
+	}
+	req, err := http.NewRequestWithContext(ctx, p.Method, p.URL, bytes.NewReader(p.Body))
+	if err != nil {
+		ex.Error = "build request: " + err.Error()
+		return ex
+	}
+	req.Header = p.Header.Clone()
+	resp, err := hc.Do(req)
+	if err != nil {
+		ex.Error = describe(err)
+		return ex
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody+1))
+	rr := &RecordedResponse{Status: resp.StatusCode, Header: RedactHeader(resp.Header)}
+	if len(body) > MaxBody {
+		body, rr.Truncated = body[:MaxBody], true
+	}
+	if err != nil {
+		ex.Error = "read body: " + describe(err)
+	}
+	rr.Body = RedactBody(body)
+	rr.BodyText = string(rr.Body)
+	ex.Response = rr
+	return ex
+}
+
+func recordRequest(p *request.Prepared) RecordedRequest {
+	r := RecordedRequest{Method: p.Method, URL: p.URL, Header: RedactHeader(p.Header), Cert: string(p.Cert), Body: string(p.Body)}
+	if p.Token != "" {
+		if h, c, err := jose.Decode(p.Token); err == nil {
+			r.JWTHeader, r.JWTClaims = h, c
+		}
+	}
+	if p.SSA != "" {
+		if h, c, err := jose.Decode(p.SSA); err == nil {
+			r.SSAHeader, r.SSAClaims = h, c
+		}
+	}
+	return r
+}
+
+// describe turns a transport error into one line without Go's wrapping noise.
+func describe(err error) string {
+	var ne net.Error
+	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		return "timeout: " + err.Error()
+	default:
+		return err.Error()
+	}
+}

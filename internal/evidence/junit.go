@@ -1,0 +1,181 @@
+// Package evidence writes a run's reports: JUnit for CI, Ginkgo's JSON, and (with the bundle)
+// the files a certifier receives. It only reads outcomes; it never re-runs anything.
+package evidence
+
+import (
+	"encoding/xml"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/dcrconform/dcrconform/internal/engine"
+)
+
+// Meta describes the run for report headers.
+type Meta struct {
+	Tool     string
+	Version  string
+	Target   string
+	Profile  string
+	Embedded bool
+	Started  time.Time
+	Finished time.Time
+	Strict   bool
+}
+
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Errors   int          `xml:"errors,attr"`
+	Skipped  int          `xml:"skipped,attr"`
+	Time     float64      `xml:"time,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name       string          `xml:"name,attr"`
+	Tests      int             `xml:"tests,attr"`
+	Failures   int             `xml:"failures,attr"`
+	Errors     int             `xml:"errors,attr"`
+	Skipped    int             `xml:"skipped,attr"`
+	Time       float64         `xml:"time,attr"`
+	Timestamp  string          `xml:"timestamp,attr"`
+	Properties []junitProperty `xml:"properties>property"`
+	Cases      []junitCase     `xml:"testcase"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+type junitCase struct {
+	Name       string          `xml:"name,attr"`
+	Classname  string          `xml:"classname,attr"`
+	Time       float64         `xml:"time,attr"`
+	Properties []junitProperty `xml:"properties>property,omitempty"`
+	Failure    *junitFailure   `xml:"failure,omitempty"`
+	Skipped    *junitSkipped   `xml:"skipped,omitempty"`
+	SystemOut  string          `xml:"system-out,omitempty"`
+}
+
+type junitFailure struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Body    string `xml:",chardata"`
+}
+
+type junitSkipped struct {
+	Message string `xml:"message,attr"`
+}
+
+// groupOrder fixes the order of test suites in the file.
+var groupOrder = []string{"transport", "happy-path", "schema", "request-jws", "claims", "ssa", "http"}
+
+// WriteJUnit writes one testcase per outcome, named "ID: title" and grouped into one testsuite per
+// case group. Failed MUST cases are failures; skipped cases carry their reason; SHOULD warnings
+// are visible as a property and a system-out line instead of hiding as plain passes.
+func WriteJUnit(path string, meta Meta, outs []engine.Outcome) error {
+	byGroup := map[string][]engine.Outcome{}
+	for _, o := range outs {
+		byGroup[o.Group] = append(byGroup[o.Group], o)
+	}
+	groups := append([]string{}, groupOrder...)
+	for g := range byGroup {
+		if !containsString(groups, g) {
+			groups = append(groups, g)
+		}
+	}
+	doc := junitSuites{Name: fmt.Sprintf("dcrconform %s (%s)", meta.Profile, meta.Target)}
+	for _, g := range groups {
+		list := byGroup[g]
+		if len(list) == 0 {
+			continue
+		}
+		sort.SliceStable(list, func(i, j int) bool { return list[i].ID < list[j].ID })
+		s := junitSuite{Name: g, Timestamp: meta.Started.UTC().Format(time.RFC3339), Properties: []junitProperty{
+			{"profile", meta.Profile}, {"target", meta.Target}, {"tool_version", meta.Version},
+		}}
+		for _, o := range list {
+			s.Cases = append(s.Cases, junitTestcase(o))
+			s.Tests++
+			s.Time += o.Duration.Seconds()
+			switch o.Verdict {
+			case engine.Fail:
+				s.Failures++
+			case engine.Skipped:
+				s.Skipped++
+			}
+		}
+		doc.Suites = append(doc.Suites, s)
+		doc.Tests += s.Tests
+		doc.Failures += s.Failures
+		doc.Skipped += s.Skipped
+		doc.Time += s.Time
+	}
+	data, err := xml.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFile(path, append([]byte(xml.Header), append(data, '\n')...))
+}
+
+func junitTestcase(o engine.Outcome) junitCase {
+	c := junitCase{
+		Name: o.ID + ": " + o.Title, Classname: "dcrconform." + o.Group, Time: o.Duration.Seconds(),
+		Properties: []junitProperty{
+			{"id", o.ID}, {"level", string(o.Level)}, {"spec_ref", o.Ref}, {"profile", o.Profile},
+			{"verdict", string(o.Verdict)}, {"expected", o.Expected}, {"reason", o.Reason},
+		},
+	}
+	if o.Observation != "" {
+		c.Properties = append(c.Properties, junitProperty{"observation", o.Observation})
+	}
+	switch o.Verdict {
+	case engine.Fail:
+		c.Failure = &junitFailure{Message: o.Reason, Type: string(o.Level), Body: failureText(o)}
+	case engine.Skipped:
+		c.Skipped = &junitSkipped{Message: o.Reason}
+	case engine.Warn:
+		c.Properties = append(c.Properties, junitProperty{"warning", o.Reason})
+		c.SystemOut = "WARNING (SHOULD): " + o.ID + " did not hold: " + o.Reason
+	}
+	return c
+}
+
+// failureText reads as a person would say it: which check, expected, actual.
+func failureText(o engine.Outcome) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s (%s, %s)\n", o.ID, o.Title, o.Level, o.Ref)
+	fmt.Fprintf(&b, "expected: %s\n", o.Expected)
+	for _, c := range o.Checks {
+		if !c.OK {
+			fmt.Fprintf(&b, "- %s: expected %s, got %s\n", c.Name, c.Expected, c.Actual)
+		}
+	}
+	if o.Observation != "" {
+		fmt.Fprintf(&b, "observed: %s\n", o.Observation)
+	}
+	return b.String()
+}
+
+func writeFile(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o644)
+}
+
+func containsString(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}

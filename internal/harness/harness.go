@@ -1,0 +1,316 @@
+// Package harness sets up one conformance run: it turns the configuration (or, with none, the
+// embedded reference bank) into the fixtures, target, client and case list the engine needs,
+// and tears them down afterwards.
+package harness
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/dcrconform/dcrconform/internal/catalogue"
+	"github.com/dcrconform/dcrconform/internal/client"
+	"github.com/dcrconform/dcrconform/internal/config"
+	"github.com/dcrconform/dcrconform/internal/contract"
+	"github.com/dcrconform/dcrconform/internal/engine"
+	"github.com/dcrconform/dcrconform/internal/jose"
+	"github.com/dcrconform/dcrconform/internal/jwkshost"
+	"github.com/dcrconform/dcrconform/internal/pki"
+	"github.com/dcrconform/dcrconform/internal/profile"
+	"github.com/dcrconform/dcrconform/internal/refbank"
+	"github.com/dcrconform/dcrconform/internal/request"
+)
+
+// Options choose the run.
+type Options struct {
+	// ConfigPath is the target config; empty runs against the embedded reference bank.
+	ConfigPath string
+	// Profile overrides the config's profile (or picks the embedded bank's).
+	Profile string
+	// WorkDir holds the run's private keys, outside reports/ (default .dcrconform).
+	WorkDir string
+	// Strict fails the run on failed SHOULD cases.
+	Strict bool
+	// Faults switches the embedded bank into non-conformant behaviour (tests, demos).
+	Faults []string
+	// JWKSTimeout is the embedded bank's JWKS fetch timeout (default 2s).
+	JWKSTimeout time.Duration
+	// Keys reuses a key set instead of generating one (tests and the fault matrix make keys once).
+	Keys *pki.Set
+}
+
+// Run is a prepared run.
+type Run struct {
+	Env      *engine.Env
+	Profile  profile.Profile
+	Target   string
+	Embedded bool
+	KeyDir   string
+	closers  []func()
+}
+
+// Close stops whatever the run started.
+func (r *Run) Close() {
+	for i := len(r.closers) - 1; i >= 0; i-- {
+		r.closers[i]()
+	}
+	r.closers = nil
+}
+
+// Defaults for claims when the harness makes the TPP itself.
+const (
+	DefaultIss        = "dcrconformTPP0001"
+	DefaultClientName = "dcrconform test TPP"
+)
+
+// DefaultRedirectURIs are the embedded TPP's redirect URIs; they are never contacted.
+var DefaultRedirectURIs = []string{"https://tpp.dcrconform.example/callback", "https://tpp.dcrconform.example/callback-2"}
+
+// DefaultAud is the bank identifier the embedded TPP addresses, per profile.
+func DefaultAud(p profile.Profile) string {
+	if p.Name == profile.Default {
+		return "revolut"
+	}
+	return "0015800000dcrASPSP"
+}
+
+// Prepare builds the run. Any error means the run cannot be made (exit 2).
+func Prepare(ctx context.Context, o Options) (*Run, error) {
+	if o.WorkDir == "" {
+		o.WorkDir = ".dcrconform"
+	}
+	if o.ConfigPath == "" {
+		return prepareEmbedded(o)
+	}
+	if len(o.Faults) > 0 {
+		return nil, errors.New("--fault applies to the embedded reference bank only; start `dcrconform serve --fault` for a faulty target")
+	}
+	return prepareConfigured(ctx, o)
+}
+
+func prepareEmbedded(o Options) (*Run, error) {
+	p, err := profile.Get(o.Profile)
+	if err != nil {
+		return nil, err
+	}
+	faults, err := refbank.ParseFaults(o.Faults, p.Name)
+	if err != nil {
+		return nil, err
+	}
+	keys := o.Keys
+	if keys == nil {
+		if keys, err = pki.Generate(); err != nil {
+			return nil, fmt.Errorf("generate test PKI: %w", err)
+		}
+	}
+	run := &Run{Profile: p, Embedded: true}
+	keyDir := filepath.Join(o.WorkDir, "keys")
+	if err := keys.WriteDir(keyDir); err != nil {
+		return nil, err
+	}
+	run.KeyDir = keyDir
+	host, err := startJWKSHost("127.0.0.1:0", keys, keys.Server.TLSCertificate())
+	if err != nil {
+		return nil, err
+	}
+	run.closers = append(run.closers, func() { host.Close() })
+	aud := DefaultAud(p)
+	bank, err := refbank.Start(refbank.Config{
+		Profile:     p,
+		Cert:        keys.Server.TLSCertificate(),
+		ClientCAs:   keys.CAPool(),
+		JWKSRoots:   keys.CAPool(),
+		Directory:   &keys.Directory.Key.PublicKey,
+		Audiences:   []string{aud},
+		JWKSTimeout: o.JWKSTimeout,
+		Faults:      faults,
+	})
+	if err != nil {
+		run.Close()
+		return nil, err
+	}
+	run.closers = append(run.closers, func() { bank.Close() })
+	run.Target = bank.RegistrationURL()
+	id := &request.Identity{
+		Profile: p, Endpoint: bank.RegistrationURL(), Signing: keys.Signing, Foreign: keys.Foreign,
+		Directory: &keys.Directory, SSAMode: request.SSASelfSigned, JWKSURL: host.URL(),
+		Aud: aud, Iss: DefaultIss, SoftwareID: DefaultIss, ClientName: DefaultClientName,
+		RedirectURIs: DefaultRedirectURIs, DN: pki.SubjectDN(keys.Transport.Cert),
+		Scope: []string{"openid", "accounts", "payments"}, Probes: probes(host),
+	}
+	if !p.SelfSignedSSA {
+		id.SSAMode = request.SSADirectory
+	}
+	untrusted := keys.Untrusted.TLSCertificate()
+	timeout := 15 * time.Second
+	if o.JWKSTimeout > 0 && o.JWKSTimeout*4 > timeout {
+		timeout = o.JWKSTimeout * 4
+	}
+	run.Env, err = newEnv(p, id, client.Options{Roots: keys.CAPool(), Transport: keys.Transport.TLSCertificate(),
+		Untrusted: &untrusted, Timeout: timeout}, map[catalogue.Capability]bool{
+		catalogue.MintSSA: true, catalogue.LoopbackTarget: true, catalogue.UntrustedCert: true,
+	}, o.Strict)
+	if err != nil {
+		run.Close()
+		return nil, err
+	}
+	return run, nil
+}
+
+func prepareConfigured(ctx context.Context, o Options) (*Run, error) {
+	cfg, err := config.Load(o.ConfigPath, o.Profile)
+	if err != nil {
+		return nil, err
+	}
+	run := &Run{Profile: cfg.Profile, Target: cfg.RegistrationEndpoint}
+	transport, err := pki.LoadIssued(cfg.TransportCert, cfg.TransportKey)
+	if err != nil {
+		return nil, fmt.Errorf("transport certificate: %w", err)
+	}
+	signing, err := pki.LoadSigningKey(cfg.SigningKey, cfg.SigningKid)
+	if err != nil {
+		return nil, err
+	}
+	var roots *x509.CertPool // nil: the system roots
+	if cfg.CABundle != "" {
+		if roots, err = pki.LoadCertPool(cfg.CABundle); err != nil {
+			return nil, err
+		}
+	}
+	// Throwaway material: a self-signed client certificate no target trusts, a foreign signing
+	// key and loopback probe servers.
+	scratch, err := pki.Generate()
+	if err != nil {
+		return nil, fmt.Errorf("generate scratch keys: %w", err)
+	}
+	untrusted := scratch.Untrusted.TLSCertificate()
+	if cfg.UntrustedCert != "" {
+		iss, err := pki.LoadIssued(cfg.UntrustedCert, cfg.UntrustedKey)
+		if err != nil {
+			return nil, fmt.Errorf("untrusted certificate: %w", err)
+		}
+		untrusted = iss.TLSCertificate()
+	}
+	id := &request.Identity{
+		Profile: cfg.Profile, Endpoint: cfg.RegistrationEndpoint, Signing: signing, Foreign: scratch.Foreign,
+		SSAMode: request.SSAMode(cfg.SSAMode), JWKSURL: cfg.JWKSURL, Aud: cfg.Aud, Iss: cfg.Iss,
+		SoftwareID: cfg.SoftwareID, ClientName: cfg.ClientName, RedirectURIs: cfg.RedirectURIs,
+		DN: cfg.DN, Scope: cfg.Scope, Probes: request.Probes{Invalid: jwkshost.InvalidURL()},
+	}
+	if id.DN == "" {
+		id.DN = pki.SubjectDN(transport.Cert)
+	}
+	switch cfg.SSAMode {
+	case string(request.SSASupplied):
+		b, err := os.ReadFile(cfg.SSAFile)
+		if err != nil {
+			return nil, fmt.Errorf("ssa.file: %w", err)
+		}
+		id.SuppliedSSA = strings.TrimSpace(string(b))
+		if _, _, err := jose.Decode(id.SuppliedSSA); err != nil {
+			return nil, fmt.Errorf("ssa.file %s: not a JWT: %v", cfg.SSAFile, err)
+		}
+	case string(request.SSADirectory):
+		dk, err := pki.LoadSigningKey(cfg.DirectoryKey, cfg.DirectoryKid)
+		if err != nil {
+			return nil, fmt.Errorf("ssa.directory_key: %w", err)
+		}
+		id.Directory = &dk
+	}
+	loopback := isLoopback(cfg.RegistrationEndpoint)
+	if cfg.JWKSHost {
+		cert, err := pki.LoadIssued(cfg.JWKSCert, cfg.JWKSKey)
+		if err != nil {
+			return nil, fmt.Errorf("jwks.host: %w", err)
+		}
+		host, err := startJWKSHost(cfg.JWKSListen, &pki.Set{Signing: signing}, cert.TLSCertificate())
+		if err != nil {
+			return nil, err
+		}
+		run.closers = append(run.closers, func() { host.Close() })
+		id.JWKSURL = host.URL()
+		if loopback {
+			id.Probes = probes(host)
+		}
+	} else if loopback {
+		host, err := startJWKSHost("127.0.0.1:0", &pki.Set{Signing: signing}, scratch.Server.TLSCertificate())
+		if err != nil {
+			return nil, err
+		}
+		run.closers = append(run.closers, func() { host.Close() })
+		id.Probes = probes(host)
+	}
+	if err := reachable(ctx, cfg.RegistrationEndpoint, cfg.RequestTimeout); err != nil {
+		run.Close()
+		return nil, err
+	}
+	run.Env, err = newEnv(cfg.Profile, id, client.Options{Roots: roots, Transport: transport.TLSCertificate(),
+		Untrusted: &untrusted, Timeout: cfg.RequestTimeout}, map[catalogue.Capability]bool{
+		catalogue.MintSSA:        cfg.SSAMode != string(request.SSASupplied),
+		catalogue.LoopbackTarget: loopback,
+		catalogue.UntrustedCert:  true,
+	}, o.Strict)
+	if err != nil {
+		run.Close()
+		return nil, err
+	}
+	return run, nil
+}
+
+func newEnv(p profile.Profile, id *request.Identity, co client.Options, caps map[catalogue.Capability]bool, strict bool) (*engine.Env, error) {
+	v, err := contract.Load(p.Spec)
+	if err != nil {
+		return nil, fmt.Errorf("load the %s OpenAPI document: %w", p.Name, err)
+	}
+	return &engine.Env{Identity: id, Client: client.New(co), Contract: v, Caps: caps, Strict: strict}, nil
+}
+
+func startJWKSHost(addr string, keys *pki.Set, cert tls.Certificate) (*jwkshost.Host, error) {
+	doc, err := jose.PublicJWKS(jose.PublicKey{Key: &keys.Signing.Key.PublicKey, Kid: keys.Signing.Kid, Alg: "PS256", Use: "sig"})
+	if err != nil {
+		return nil, fmt.Errorf("build JWKS: %w", err)
+	}
+	return jwkshost.Start(addr, doc, cert)
+}
+
+func probes(h *jwkshost.Host) request.Probes {
+	return request.Probes{ClosedPort: h.ClosedURL(), Blackhole: h.BlackholeURL(), NotFound: h.NotFoundURL(),
+		HTML: h.HTMLURL(), Invalid: jwkshost.InvalidURL()}
+}
+
+func isLoopback(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	h := u.Hostname()
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// reachable dials the target once so an unreachable target is a run error (exit 2), not a page
+// of failed cases.
+func reachable(ctx context.Context, raw string, timeout time.Duration) error {
+	u, _ := url.Parse(raw)
+	port := u.Port()
+	if port == "" {
+		port = "443"
+	}
+	d := net.Dialer{Timeout: timeout}
+	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(u.Hostname(), port))
+	if err != nil {
+		return fmt.Errorf("target %s is unreachable: %v", u.Host, err)
+	}
+	return conn.Close()
+}

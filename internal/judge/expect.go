@@ -1,0 +1,254 @@
+package judge
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/dcrconform/dcrconform/internal/client"
+	"github.com/dcrconform/dcrconform/internal/profile"
+)
+
+// Success expects the target to register the client: the profile's success status, then each
+// body check. It is what the happy path and the cases that judge its response expect.
+type Success struct {
+	Checks []BodyCheck
+}
+
+// BodyCheck is one assertion about a successful registration response.
+type BodyCheck struct {
+	// Name identifies the check in results.
+	Name string
+	// Says describes what is expected, for docs and listings.
+	Says string
+	// Fn makes the check. sent holds the request claims as recorded.
+	Fn func(c *Context, sent client.RecordedRequest, body map[string]any, j *Judgement)
+}
+
+// Judge implements Expectation.
+func (e Success) Judge(c *Context) Judgement {
+	var j Judgement
+	ex := c.Last()
+	if transport(&j, ex, fmt.Sprintf("%d registration", c.Profile.SuccessStatus)) {
+		return j
+	}
+	j.Observation = fmt.Sprintf("registered: %d", ex.Response.Status)
+	if !status(&j, ex, c.Profile.SuccessStatus) {
+		j.Observation = observeRejection(c, ex)
+		if ex.Response.Status >= 200 && ex.Response.Status < 300 {
+			j.Observation = fmt.Sprintf("registered with status %d", ex.Response.Status)
+		} else {
+			return j
+		}
+	}
+	b := body(ex)
+	for _, chk := range e.Checks {
+		chk.Fn(c, ex.Request, b, &j)
+	}
+	return j
+}
+
+// Describe implements Expectation.
+func (e Success) Describe(p profile.Profile) string {
+	parts := []string{fmt.Sprintf("%d registration", p.SuccessStatus)}
+	for _, c := range e.Checks {
+		parts = append(parts, c.Says)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Rejected expects the target to refuse the request with an error in the profile's format.
+type Rejected struct {
+	// Statuses are the acceptable statuses (default 400).
+	Statuses []int
+	// ErrorCode, when set, must appear among an OBErrorResponse1 body's Errors[].ErrorCode. Set it
+	// only where the profile documents the code; other codes are recorded, never invented.
+	ErrorCode string
+	// RFCCodes are the acceptable RFC 7591 codes (default: any of the four).
+	RFCCodes []string
+	// MentionsJWKSURL requires the error message to name the JWKS URL the SSA carried.
+	MentionsJWKSURL bool
+	// AllowRefusal accepts a refused TLS handshake (no HTTP response) as a rejection.
+	AllowRefusal bool
+}
+
+// Judge implements Expectation.
+func (e Rejected) Judge(c *Context) Judgement {
+	var j Judgement
+	ex := c.Last()
+	if ex.Response == nil {
+		if e.AllowRefusal && ex.Error != "" && !strings.HasPrefix(ex.Error, "timeout") {
+			j.add("rejection", true, "TLS refusal or 4xx", "connection refused at TLS")
+			j.Observation = "refused at TLS"
+			return j
+		}
+		transport(&j, ex, e.expectedStatus())
+		return j
+	}
+	statuses := e.Statuses
+	if len(statuses) == 0 {
+		statuses = []int{http.StatusBadRequest}
+	}
+	j.Observation = observeRejection(c, ex)
+	if !status(&j, ex, statuses...) {
+		if b := body(ex); b != nil {
+			if _, registered := b["client_id"]; registered {
+				j.add("no client registered", false, "no client_id", "a client_id was issued")
+			}
+		}
+		return j
+	}
+	jsonType(&j, ex)
+	if c.Contract.Documented(ex.Response.Status) {
+		schema(&j, c, ex)
+	} else {
+		errorShape(&j, c.Profile, body(ex))
+	}
+	e.codes(&j, c, ex)
+	return j
+}
+
+func (e Rejected) expectedStatus() string {
+	if len(e.Statuses) == 0 {
+		return "400"
+	}
+	var s []string
+	for _, st := range e.Statuses {
+		s = append(s, fmt.Sprint(st))
+	}
+	return strings.Join(s, " or ")
+}
+
+func (e Rejected) codes(j *Judgement, c *Context, ex *client.Exchange) {
+	b := body(ex)
+	codes, messages := errorCodes(c.Profile, b)
+	if c.Profile.ErrorFormat == profile.RFC7591 {
+		allowed := e.RFCCodes
+		if len(allowed) == 0 {
+			allowed = profile.RFC7591Codes
+		}
+		got := "none"
+		if len(codes) > 0 {
+			got = codes[0]
+		}
+		j.add("error code", len(codes) > 0 && contains(allowed, codes[0]), strings.Join(allowed, " or "), got)
+	} else if e.ErrorCode != "" {
+		j.add("ErrorCode", contains(codes, e.ErrorCode), e.ErrorCode, strings.Join(orNone(codes), ", "))
+	}
+	if e.MentionsJWKSURL {
+		url, _ := ex.Request.SSAClaims[c.Profile.JWKSClaim].(string)
+		found := false
+		for _, m := range messages {
+			found = found || (url != "" && strings.Contains(m, url))
+		}
+		j.add("error message", found, "names the JWKS URL it failed to fetch", map[bool]string{true: "names it", false: "does not name it"}[found])
+	}
+}
+
+// Describe implements Expectation.
+func (e Rejected) Describe(p profile.Profile) string {
+	s := "rejected with " + e.expectedStatus()
+	if e.AllowRefusal {
+		s = "TLS handshake refused, or " + s
+	}
+	if p.ErrorFormat == profile.RFC7591 {
+		codes := e.RFCCodes
+		if len(codes) == 0 {
+			return s + " and an RFC 7591 error"
+		}
+		return s + " and error " + strings.Join(codes, " or ")
+	}
+	s += " and an OBErrorResponse1 body"
+	if e.ErrorCode != "" {
+		s += " with ErrorCode " + e.ErrorCode
+	}
+	if e.MentionsJWKSURL {
+		s += " naming the JWKS URL"
+	}
+	return s
+}
+
+// errorShape checks an error body by hand where the contract does not document the status.
+func errorShape(j *Judgement, p profile.Profile, b map[string]any) {
+	ok := false
+	if b != nil {
+		if p.ErrorFormat == profile.RFC7591 {
+			_, ok = b["error"].(string)
+		} else {
+			errs, isList := b["Errors"].([]any)
+			_, hasCode := b["Code"].(string)
+			ok = isList && len(errs) > 0 && hasCode
+		}
+	}
+	j.add("error body", ok, string(p.ErrorFormat)+" body", map[bool]string{true: "present", false: "absent or malformed"}[ok])
+}
+
+// errorCodes extracts error codes and messages from an error body of the profile's format.
+func errorCodes(p profile.Profile, b map[string]any) (codes, messages []string) {
+	if b == nil {
+		return nil, nil
+	}
+	if p.ErrorFormat == profile.RFC7591 {
+		if c, ok := b["error"].(string); ok {
+			codes = append(codes, c)
+		}
+		if d, ok := b["error_description"].(string); ok {
+			messages = append(messages, d)
+		}
+		return codes, messages
+	}
+	if m, ok := b["Message"].(string); ok {
+		messages = append(messages, m)
+	}
+	errs, _ := b["Errors"].([]any)
+	for _, e := range errs {
+		em, _ := e.(map[string]any)
+		if c, ok := em["ErrorCode"].(string); ok {
+			codes = append(codes, c)
+		}
+		if m, ok := em["Message"].(string); ok {
+			messages = append(messages, m)
+		}
+	}
+	return codes, messages
+}
+
+// observeRejection phrases what the target did with a request, for the record.
+func observeRejection(c *Context, ex *client.Exchange) string {
+	if ex.Response == nil {
+		return "no response: " + ex.Error
+	}
+	codes, _ := errorCodes(c.Profile, body(ex))
+	if len(codes) == 0 {
+		return fmt.Sprintf("answered %d", ex.Response.Status)
+	}
+	return fmt.Sprintf("answered %d %s", ex.Response.Status, strings.Join(codes, ","))
+}
+
+// Observe records what the target does and asserts nothing: the expectation of INFO cases.
+type Observe struct{}
+
+// Judge implements Expectation.
+func (Observe) Judge(c *Context) Judgement {
+	ex := c.Last()
+	return Judgement{Observation: observeRejection(c, ex)}
+}
+
+// Describe implements Expectation.
+func (Observe) Describe(profile.Profile) string { return "recorded, not asserted" }
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func orNone(s []string) []string {
+	if len(s) == 0 {
+		return []string{"none"}
+	}
+	return s
+}

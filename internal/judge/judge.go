@@ -1,0 +1,161 @@
+// Package judge weighs a recorded exchange against what a case expects: status, media type, the
+// profile's OpenAPI contract, error codes and echoed metadata. It never builds or sends requests.
+package judge
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/dcrconform/dcrconform/internal/client"
+	"github.com/dcrconform/dcrconform/internal/contract"
+	"github.com/dcrconform/dcrconform/internal/profile"
+)
+
+// Check is one assertion made about an exchange.
+type Check struct {
+	// Name says what was checked, e.g. "status", "schema /application_type".
+	Name string `json:"name"`
+	// OK is the check's result.
+	OK bool `json:"ok"`
+	// Expected and Actual are short phrases; Actual never carries secret values.
+	Expected string `json:"expected"`
+	Actual   string `json:"actual"`
+}
+
+func (c Check) String() string {
+	mark := "ok"
+	if !c.OK {
+		mark = "FAILED"
+	}
+	return fmt.Sprintf("%s %s: expected %s, got %s", mark, c.Name, c.Expected, c.Actual)
+}
+
+// Judgement is the result of weighing one or more exchanges.
+type Judgement struct {
+	Checks []Check `json:"checks"`
+	// Observation records what the target did, e.g. "rejected: 400 UK.OBIE.Field.Invalid".
+	Observation string `json:"observation"`
+}
+
+// OK reports whether every check passed.
+func (j Judgement) OK() bool {
+	for _, c := range j.Checks {
+		if !c.OK {
+			return false
+		}
+	}
+	return true
+}
+
+// Failed returns the checks that failed.
+func (j Judgement) Failed() []Check {
+	var out []Check
+	for _, c := range j.Checks {
+		if !c.OK {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (j *Judgement) add(name string, ok bool, expected, actual string) {
+	j.Checks = append(j.Checks, Check{Name: name, OK: ok, Expected: expected, Actual: actual})
+}
+
+// Context is what an expectation may look at.
+type Context struct {
+	Profile  profile.Profile
+	Contract *contract.Validator
+	// Exchanges are the calls the case made, in order; most cases make one.
+	Exchanges []*client.Exchange
+}
+
+// Last returns the case's final exchange.
+func (c *Context) Last() *client.Exchange { return c.Exchanges[len(c.Exchanges)-1] }
+
+// Expectation is what a case expects of the target. Implementations are plain data plus a
+// Judge method, so the catalogue can describe them and docs can print them.
+type Expectation interface {
+	// Judge weighs the context's exchanges.
+	Judge(c *Context) Judgement
+	// Describe says in one line what is expected under the profile.
+	Describe(p profile.Profile) string
+}
+
+// transport records a call that got no HTTP response at all.
+func transport(j *Judgement, ex *client.Exchange, expected string) bool {
+	if ex.Response != nil {
+		return false
+	}
+	j.add("response", false, expected, "no HTTP response ("+ex.Error+")")
+	j.Observation = "no response: " + ex.Error
+	return true
+}
+
+// status checks the status code against the allowed ones.
+func status(j *Judgement, ex *client.Exchange, allowed ...int) bool {
+	got := ex.Response.Status
+	ok := false
+	for _, a := range allowed {
+		ok = ok || got == a
+	}
+	var want []string
+	for _, a := range allowed {
+		want = append(want, fmt.Sprint(a))
+	}
+	j.add("status", ok, strings.Join(want, " or "), fmt.Sprint(got))
+	return ok
+}
+
+// jsonType checks that the response says it is JSON.
+func jsonType(j *Judgement, ex *client.Exchange) {
+	ct := ex.Response.ContentType()
+	j.add("content-type", ct == "application/json", "application/json", quoteOrNone(ct))
+}
+
+// schema validates the response against the profile's contract, one check per finding.
+func schema(j *Judgement, c *Context, ex *client.Exchange) {
+	if !c.Contract.Documented(ex.Response.Status) {
+		j.add("schema", false, fmt.Sprintf("a status documented by %s", c.Profile.Spec), fmt.Sprintf("undocumented status %d", ex.Response.Status))
+		return
+	}
+	findings := c.Contract.ValidateResponse(ex.Response.Status, ex.Response.Header, ex.Response.Body)
+	if len(findings) == 0 {
+		j.add("schema", true, "body valid against "+c.Profile.Spec, "valid")
+		return
+	}
+	for _, f := range findings {
+		name := "schema"
+		if f.Pointer != "" {
+			name += " " + f.Pointer
+		}
+		j.add(name, false, "valid against "+c.Profile.Spec, f.Rule)
+	}
+}
+
+// body decodes the response as a JSON object; nil when it is not one.
+func body(ex *client.Exchange) map[string]any {
+	var m map[string]any
+	if ex.Response == nil || json.Unmarshal(ex.Response.Body, &m) != nil {
+		return nil
+	}
+	return m
+}
+
+func quoteOrNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+func sortedKeys(m map[string]bool) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

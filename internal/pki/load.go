@@ -1,0 +1,132 @@
+package pki
+
+import (
+	"crypto"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"os"
+)
+
+// LoadCertPool reads a PEM bundle of CA certificates. An empty or certificate-free file is an
+// error: a silently empty pool would make every TLS call fail with a confusing message later.
+func LoadCertPool(path string) (*x509.CertPool, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("CA bundle: %w", err)
+	}
+	pool := x509.NewCertPool()
+	n := 0
+	for rest := data; ; {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("CA bundle %s: certificate %d does not parse: %v", path, n+1, err)
+		}
+		pool.AddCert(c)
+		n++
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("CA bundle %s: no PEM CERTIFICATE block found", path)
+	}
+	return pool, nil
+}
+
+// LoadCertificate reads one PEM certificate (the first CERTIFICATE block).
+func LoadCertificate(path string) (*x509.Certificate, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("certificate: %w", err)
+	}
+	for rest := data; ; {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			return nil, fmt.Errorf("certificate %s: no PEM CERTIFICATE block found", path)
+		}
+		if block.Type == "CERTIFICATE" {
+			c, err := x509.ParseCertificate(block.Bytes)
+			if err != nil {
+				return nil, fmt.Errorf("certificate %s: does not parse: %v", path, err)
+			}
+			return c, nil
+		}
+	}
+}
+
+// LoadPrivateKey reads a PEM private key in PKCS#8, PKCS#1 (RSA) or SEC 1 (EC) form. Errors name
+// the file and the problem, never the key's bytes.
+func LoadPrivateKey(path string) (crypto.Signer, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("private key: %w", err)
+	}
+	block, _ := pem.Decode(data)
+	if block == nil {
+		return nil, fmt.Errorf("private key %s: not PEM (expected a PRIVATE KEY block)", path)
+	}
+	var key any
+	switch block.Type {
+	case "PRIVATE KEY":
+		key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
+	case "RSA PRIVATE KEY":
+		key, err = x509.ParsePKCS1PrivateKey(block.Bytes)
+	case "EC PRIVATE KEY":
+		key, err = x509.ParseECPrivateKey(block.Bytes)
+	default:
+		return nil, fmt.Errorf("private key %s: PEM block %q is not a private key", path, block.Type)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("private key %s: %s block does not parse", path, block.Type)
+	}
+	signer, ok := key.(crypto.Signer)
+	if !ok {
+		return nil, fmt.Errorf("private key %s: unsupported key type %T", path, key)
+	}
+	return signer, nil
+}
+
+// LoadSigningKey reads an RSA private key for PS256 and pairs it with kid. PS256 needs RSA; an EC
+// key here is reported as such rather than failing later at signing time.
+func LoadSigningKey(path, kid string) (SigningKey, error) {
+	k, err := LoadPrivateKey(path)
+	if err != nil {
+		return SigningKey{}, err
+	}
+	rk, ok := k.(*rsa.PrivateKey)
+	if !ok {
+		return SigningKey{}, fmt.Errorf("signing key %s: PS256 needs an RSA key, got %T", path, k)
+	}
+	if rk.N.BitLen() < 2048 {
+		return SigningKey{}, fmt.Errorf("signing key %s: RSA key is %d bits; PS256 for Open Banking needs at least 2048", path, rk.N.BitLen())
+	}
+	if kid == "" {
+		kid = KidOf(&rk.PublicKey)
+	}
+	return SigningKey{Key: rk, Kid: kid}, nil
+}
+
+// LoadIssued reads a certificate and its private key and checks that they belong together.
+func LoadIssued(certPath, keyPath string) (Issued, error) {
+	cert, err := LoadCertificate(certPath)
+	if err != nil {
+		return Issued{}, err
+	}
+	key, err := LoadPrivateKey(keyPath)
+	if err != nil {
+		return Issued{}, err
+	}
+	pub, ok := cert.PublicKey.(interface{ Equal(crypto.PublicKey) bool })
+	if !ok || !pub.Equal(key.Public()) {
+		return Issued{}, fmt.Errorf("certificate %s and key %s do not match", certPath, keyPath)
+	}
+	return Issued{Cert: cert, Key: key}, nil
+}

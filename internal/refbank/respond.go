@@ -1,0 +1,98 @@
+package refbank
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/dcrconform/dcrconform/internal/profile"
+	"github.com/dcrconform/dcrconform/internal/request"
+)
+
+// echoed are the request claims a registration response carries back.
+var echoed = []string{"iss", "iat", "exp", "application_type", "token_endpoint_auth_method",
+	"id_token_signed_response_alg", "request_object_signing_alg", "redirect_uris", "grant_types", "scope",
+	"response_types", "software_id", "token_endpoint_auth_signing_alg"}
+
+// respond registers the client and answers with its metadata in the profile's shape.
+func (s *Server) respond(w http.ResponseWriter, reg *registration) {
+	p := s.cfg.Profile
+	clientID := request.NewJTI()
+	body := map[string]any{"client_id": clientID, "software_statement": reg.ssa}
+	for _, name := range append(echoed, p.DNClaim) {
+		if v, ok := reg.claims[name]; ok {
+			body[name] = v
+		}
+	}
+	if p.Name == profile.Default {
+		// Revolut documents org_jwks_endpoint and grant_types in every response.
+		body["org_jwks_endpoint"] = reg.jwksURL
+		if _, ok := body["grant_types"]; !ok {
+			body["grant_types"] = []any{}
+		}
+		delete(body, "response_types")
+		delete(body, "software_id")
+	} else {
+		body["client_id_issued_at"] = s.cfg.Now().Unix()
+		// OBIE: the response carries the SSA's claims flattened as top-level members.
+		for k, v := range reg.ssaClaims {
+			if _, taken := body[k]; !taken && k != "iss" && k != "iat" && k != "exp" && k != "jti" {
+				body[k] = v
+			}
+		}
+		if p.Name == "obie-3.1" {
+			delete(body, "client_id_issued_at")
+		}
+	}
+	s.bend(body)
+	s.mu.Lock()
+	s.clients[clientID] = body
+	s.mu.Unlock()
+	status := p.SuccessStatus
+	if s.fault(FaultAnswer201) {
+		status = http.StatusCreated
+	}
+	if s.fault(FaultTextPlain) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte("client_id=" + clientID))
+		return
+	}
+	writeJSON(w, status, body)
+}
+
+// bend applies the response faults to a registration response.
+func (s *Server) bend(body map[string]any) {
+	if s.fault(FaultOmitClientID) {
+		delete(body, "client_id")
+	}
+	if s.fault(FaultEchoOtherRedirects) {
+		body["redirect_uris"] = []any{"https://tpp.example.org/other-callback"}
+	}
+	if s.fault(FaultEnumOutOfSet) {
+		body["application_type"] = "desktop"
+	}
+	if s.fault(FaultScopeShape) {
+		if v, _, ok := profile.DecodeScope(body["scope"]); ok {
+			if s.cfg.Profile.ScopeArray {
+				body["scope"] = strings.Join(v, " ")
+			} else {
+				arr := make([]any, len(v))
+				for i, x := range v {
+					arr[i] = x
+				}
+				body["scope"] = arr
+			}
+		}
+	}
+	if s.fault(FaultModifySSA) {
+		if ssa, ok := body["software_statement"].(string); ok && len(ssa) > 1 {
+			body["software_statement"] = ssa[:len(ssa)-1]
+		}
+	}
+	if s.fault(FaultIssueSecret) {
+		body["client_secret"] = request.NewJTI()
+	}
+	if s.fault(FaultDropDN) {
+		delete(body, s.cfg.Profile.DNClaim)
+	}
+}

@@ -1,0 +1,199 @@
+// Package refbank is the embedded reference bank: a conformant DCR server for each profile, on
+// loopback, with named fault switches. It is the default target (a new user sees a green run
+// with no bank at hand) and the harness's proving ground: every conformance case must fail
+// against some fault and pass against the clean bank.
+//
+// Its validation is general and profile-driven. It never imports the catalogue and never keys on
+// the harness's probe values, or the fault matrix would prove nothing.
+package refbank
+
+import (
+	"context"
+	"crypto"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/dcrconform/dcrconform/internal/profile"
+)
+
+// Config sets up a reference bank.
+type Config struct {
+	Profile profile.Profile
+	// Addr is the loopback listen address; "" picks 127.0.0.1 with an ephemeral port.
+	Addr string
+	// Cert is the bank's TLS server certificate.
+	Cert tls.Certificate
+	// ClientCAs verifies TPP transport certificates.
+	ClientCAs *x509.CertPool
+	// JWKSRoots verifies the TLS certificates of TPP JWKS endpoints.
+	JWKSRoots *x509.CertPool
+	// Directory is the public key of the SSA issuer the bank trusts (nil: none trusted).
+	Directory crypto.PublicKey
+	// Audiences are the values accepted in the request's aud (the bank's own identifiers).
+	Audiences []string
+	// Issuer is the bank's issuer identifier.
+	Issuer string
+	// JWKSTimeout bounds a JWKS fetch (default 2s).
+	JWKSTimeout time.Duration
+	// Dial opens connections for JWKS fetches (default net.Dialer).
+	Dial DialFunc
+	// Skew is the clock tolerance for exp and iat (default 60s).
+	Skew time.Duration
+	// MaxBody is the largest request body read (default 64 KiB); larger ones get 413.
+	MaxBody int64
+	// Faults are the fault switches that are on.
+	Faults map[string]bool
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Server is a running reference bank.
+type Server struct {
+	cfg     Config
+	jwks    *fetcher
+	ln      net.Listener
+	srv     *http.Server
+	mu      sync.Mutex
+	clients map[string]map[string]any
+	jtis    map[string]time.Time
+}
+
+// Start validates cfg and serves the bank on loopback.
+func Start(cfg Config) (*Server, error) {
+	s, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	addr := cfg.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("reference bank: listen %s: %w", addr, err)
+	}
+	s.ln = ln
+	s.srv = &http.Server{
+		Handler:           s.Handler(),
+		TLSConfig:         s.tlsConfig(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          log.New(io.Discard, "", 0),
+	}
+	go func() { _ = s.srv.ServeTLS(ln, "", "") }()
+	return s, nil
+}
+
+// New builds a bank without listening, for tests that drive Handler directly.
+func New(cfg Config) (*Server, error) {
+	if cfg.Profile.Name == "" {
+		return nil, errors.New("reference bank: no profile")
+	}
+	if cfg.ClientCAs == nil {
+		return nil, errors.New("reference bank: no client CA pool")
+	}
+	if cfg.JWKSTimeout == 0 {
+		cfg.JWKSTimeout = 2 * time.Second
+	}
+	if cfg.Skew == 0 {
+		cfg.Skew = time.Minute
+	}
+	if cfg.MaxBody == 0 {
+		cfg.MaxBody = 64 << 10
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Faults == nil {
+		cfg.Faults = map[string]bool{}
+	}
+	if cfg.Issuer == "" {
+		cfg.Issuer = "dcrconform-refbank"
+	}
+	timeout := cfg.JWKSTimeout
+	if cfg.Faults[FaultJWKSNoTimeout] {
+		timeout = 0
+	}
+	return &Server{
+		cfg:     cfg,
+		jwks:    newFetcher(cfg.JWKSRoots, cfg.Dial, timeout),
+		clients: map[string]map[string]any{},
+		jtis:    map[string]time.Time{},
+	}, nil
+}
+
+func (s *Server) tlsConfig() *tls.Config {
+	auth := tls.RequireAndVerifyClientCert
+	switch {
+	case s.fault(FaultAcceptUntrustedCert):
+		auth = tls.RequireAnyClientCert
+	case s.fault(FaultAcceptNoClientCert):
+		auth = tls.VerifyClientCertIfGiven
+	}
+	minTLS := uint16(tls.VersionTLS12)
+	if s.fault(FaultLegacyTLS) {
+		minTLS = tls.VersionTLS10
+	}
+	return &tls.Config{
+		Certificates: []tls.Certificate{s.cfg.Cert},
+		ClientCAs:    s.cfg.ClientCAs,
+		ClientAuth:   auth,
+		MinVersion:   minTLS,
+	}
+}
+
+// URL is the bank's base URL.
+func (s *Server) URL() string { return "https://" + s.ln.Addr().String() }
+
+// RegistrationURL is the POST /register endpoint.
+func (s *Server) RegistrationURL() string { return s.URL() + "/register" }
+
+// Close stops the bank.
+func (s *Server) Close() error {
+	if s.srv == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := s.srv.Shutdown(ctx); err != nil {
+		return s.srv.Close()
+	}
+	return nil
+}
+
+// Handler serves the bank's endpoints.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/register", s.register)
+	mux.HandleFunc("/.well-known/openid-configuration", s.discovery)
+	return mux
+}
+
+func (s *Server) fault(name string) bool { return s.cfg.Faults[name] }
+
+// Clients returns how many clients are registered.
+func (s *Server) Clients() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.clients)
+}
+
+func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
+	base := "https://" + r.Host
+	writeJSON(w, http.StatusOK, map[string]any{
+		"issuer":                                      base,
+		"registration_endpoint":                       base + "/register",
+		"token_endpoint":                              base + "/token",
+		"token_endpoint_auth_methods_supported":       s.cfg.Profile.AuthMethods,
+		"request_object_signing_alg_values_supported": s.cfg.Profile.ResponseAlgs,
+		"id_token_signing_alg_values_supported":       s.cfg.Profile.ResponseAlgs,
+		"tls_client_certificate_bound_access_tokens":  true,
+	})
+}
