@@ -19,7 +19,11 @@ const revolutJWKSErrorCode = "UK.OBIE.Field.Invalid"
 // Default returns the built-in catalogue.
 func Default() *Catalogue {
 	var cases []*Case
-	for _, group := range [][]*Case{happyCases(), jwsCases(), claimCases()} {
+	groups := [][]*Case{
+		transportCases(), happyCases(), moreHappyCases(), schemaCases(),
+		jwsCases(), moreJWSCases(), claimCases(), moreClaimCases(), ssaCases(), httpCases(),
+	}
+	for _, group := range groups {
 		cases = append(cases, group...)
 	}
 	return &Catalogue{Cases: cases}

@@ -70,6 +70,9 @@ type Case struct {
 	Share string
 	// Alter builds the case's request from the happy path; nil sends the happy path.
 	Alter Alter
+	// Sends is how many times the built request is sent, unchanged (replay cases send it twice);
+	// 0 means once. The expectation sees every exchange and usually judges the last.
+	Sends int
 	// Expect is what the case expects; ExpectBy overrides it per profile.
 	Expect   judge.Expectation
 	ExpectBy map[string]judge.Expectation
@@ -180,6 +183,9 @@ func (c *Catalogue) Validate() error {
 				bad("case %s: variant %q is malformed or duplicated", k.ID, v.Name)
 			}
 			vs[v.Name] = true
+		}
+		if k.Share != "" && k.Sends > 1 {
+			bad("case %s: a shared exchange is sent once", k.ID)
 		}
 		if k.Share != "" && len(k.Variants) > 0 {
 			bad("case %s: a shared exchange cannot have variants", k.ID)

@@ -50,7 +50,7 @@ type Env struct {
 
 type sharedCall struct {
 	once sync.Once
-	ex   *client.Exchange
+	ex   []*client.Exchange
 	err  error
 }
 
@@ -91,12 +91,12 @@ func Execute(ctx context.Context, env *Env, it catalogue.Item) (out Outcome) {
 			return out
 		}
 	}
-	ex, err := env.exchange(ctx, it)
+	exs, err := env.exchange(ctx, it)
 	if err != nil {
 		out.Verdict, out.Reason = Fail, "could not build the request: "+err.Error()
 		return out
 	}
-	out.Exchanges = []*client.Exchange{ex}
+	out.Exchanges = exs
 	out.Shared = it.Share()
 	j := it.Expectation().Judge(&judge.Context{Profile: it.Profile, Contract: env.Contract, Exchanges: out.Exchanges})
 	out.Checks, out.Observation = j.Checks, j.Observation
@@ -142,11 +142,11 @@ func summarise(checks []judge.Check, ok bool) string {
 	return strings.Join(parts, "; ")
 }
 
-// exchange makes the item's call, or returns the shared call it judges.
-func (env *Env) exchange(ctx context.Context, it catalogue.Item) (*client.Exchange, error) {
+// exchange makes the item's calls, or returns the shared call it judges.
+func (env *Env) exchange(ctx context.Context, it catalogue.Item) ([]*client.Exchange, error) {
 	key := it.Share()
 	if key == "" {
-		return env.call(ctx, it.Alter())
+		return env.call(ctx, it.Alter(), it.Case.Sends)
 	}
 	env.mu.Lock()
 	if env.shared == nil {
@@ -158,11 +158,11 @@ func (env *Env) exchange(ctx context.Context, it catalogue.Item) (*client.Exchan
 		env.shared[key] = sc
 	}
 	env.mu.Unlock()
-	sc.once.Do(func() { sc.ex, sc.err = env.call(ctx, it.Alter()) })
+	sc.once.Do(func() { sc.ex, sc.err = env.call(ctx, it.Alter(), 1) })
 	return sc.ex, sc.err
 }
 
-func (env *Env) call(ctx context.Context, alter catalogue.Alter) (*client.Exchange, error) {
+func (env *Env) call(ctx context.Context, alter catalogue.Alter, sends int) ([]*client.Exchange, error) {
 	d := request.NewDraft(env.Identity)
 	if alter != nil {
 		if err := alter(d, env.Identity); err != nil {
@@ -173,7 +173,14 @@ func (env *Env) call(ctx context.Context, alter catalogue.Alter) (*client.Exchan
 	if err != nil {
 		return nil, err
 	}
-	return env.Client.Do(ctx, p), nil
+	if sends < 1 {
+		sends = 1
+	}
+	var exs []*client.Exchange
+	for i := 0; i < sends; i++ {
+		exs = append(exs, env.Client.Do(ctx, p))
+	}
+	return exs, nil
 }
 
 // Tally counts outcomes by verdict.

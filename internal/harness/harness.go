@@ -43,6 +43,8 @@ type Options struct {
 	Faults []string
 	// JWKSTimeout is the embedded bank's JWKS fetch timeout (default 2s).
 	JWKSTimeout time.Duration
+	// RequestTimeout bounds each call to the embedded bank (default 15s, at least 4x JWKSTimeout).
+	RequestTimeout time.Duration
 	// Keys reuses a key set instead of generating one (tests and the fault matrix make keys once).
 	Keys *pki.Set
 }
@@ -151,6 +153,9 @@ func prepareEmbedded(o Options) (*Run, error) {
 	}
 	untrusted := keys.Untrusted.TLSCertificate()
 	timeout := 15 * time.Second
+	if o.RequestTimeout > 0 {
+		timeout = o.RequestTimeout
+	}
 	if o.JWKSTimeout > 0 && o.JWKSTimeout*4 > timeout {
 		timeout = o.JWKSTimeout * 4
 	}

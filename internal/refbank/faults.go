@@ -106,7 +106,7 @@ var (
 	FaultAnswer201 = declare(Fault{Name: "answer-201",
 		Description: "answers 201 Created where Revolut documents 200", Profiles: []string{"revolut"}, Trips: []string{"HP-01"}})
 	FaultEchoOtherRedirects = declare(Fault{Name: "echo-other-redirect-uris",
-		Description: "returns redirect_uris other than the ones registered", Trips: []string{"HP-01"}})
+		Description: "returns redirect_uris other than the ones registered", Trips: []string{"HP-02"}})
 	FaultEnumOutOfSet = declare(Fault{Name: "application-type-out-of-enum",
 		Description: "returns an application_type outside the documented enum", Trips: []string{"HP-01"}})
 )
@@ -149,7 +149,7 @@ var (
 	FaultIssueSecret = declare(Fault{Name: "issue-client-secret",
 		Description: "issues a client_secret to a tls_client_auth client", Trips: []string{"SCH-07"}})
 	FaultDropDN = declare(Fault{Name: "drop-dn-in-response",
-		Description: "leaves the DN claim out of the registration response", Trips: []string{"HP-01"}})
+		Description: "leaves the DN claim out of the registration response", Trips: []string{"HP-02"}})
 )
 
 // Faults consulted by the claim rules.

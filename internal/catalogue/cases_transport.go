@@ -1,0 +1,5 @@
+package catalogue
+
+func transportCases() []*Case {
+	return nil
+}

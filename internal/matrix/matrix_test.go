@@ -1,0 +1,42 @@
+package matrix
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/dcrconform/dcrconform/internal/catalogue"
+)
+
+// TestFaultMatrix is the harness's detection power, in `make test`: every declared fault is
+// caught by the cases it names in every profile it applies to, the clean reference bank fails
+// nothing, and every MUST and SHOULD case is failed by at least one fault.
+func TestFaultMatrix(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the fault matrix runs the whole catalogue once per fault and profile")
+	}
+	res, err := Run(context.Background(), catalogue.Default(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	res.Print(&b)
+	t.Log("\n" + b.String())
+	for p, fails := range res.CleanFailures {
+		t.Errorf("clean reference bank (%s) did not pass: %v", p, fails)
+	}
+	for _, c := range res.Cells {
+		if len(c.Missed) > 0 {
+			t.Errorf("fault %s (%s) was missed by %v", c.Fault, c.Profile, c.Missed)
+		}
+	}
+	if len(res.Unnamed) > 0 {
+		t.Errorf("faults naming no case of the catalogue: %v", res.Unnamed)
+	}
+	if len(res.Unfailable) > 0 {
+		t.Errorf("MUST/SHOULD cases that no fault fails: %v", res.Unfailable)
+	}
+	if d, n := res.Score(); d != n || n == 0 {
+		t.Errorf("detected %d/%d", d, n)
+	}
+}
