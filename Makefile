@@ -6,7 +6,7 @@ BIN     := bin/dcrconform
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: all build conformance test vet fmt-check bench mutation ginkgo clean
+.PHONY: all build conformance test vet fmt-check bench mutation docs ginkgo clean
 
 all: build
 
@@ -32,6 +32,14 @@ fmt-check:
 ## bench: speed and memory, measured (never asserted in tests)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## docs: regenerate docs/CASES.md from the catalogue (a test fails when it is stale)
+docs:
+	$(GO) run ./cmd/dcrconform list --markdown > docs/CASES.md
+
+## mutation: the fault matrix (fault x cases) and the score, "detected N/N" on the last line
+mutation: build
+	./$(BIN) matrix
 
 ## ginkgo: run the suites through the pinned Ginkgo CLI (same specs as the binary)
 ginkgo:

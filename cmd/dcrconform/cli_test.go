@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"encoding/xml"
 	"os"
@@ -11,6 +12,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dcrconform/dcrconform/internal/catalogue"
+	"github.com/dcrconform/dcrconform/internal/engine"
+	"github.com/dcrconform/dcrconform/internal/harness"
 )
 
 // The CLI is tested as users run it: a built binary in child processes, because Ginkgo allows
@@ -245,4 +250,69 @@ func hasPrefix(list []string, prefix string) bool {
 		}
 	}
 	return false
+}
+
+// TestGinkgoAndEngineAgree runs the same faulty bank through the Ginkgo path (the binary) and the
+// plain engine path (as the fault matrix does) and compares every case's verdict.
+func TestGinkgoAndEngineAgree(t *testing.T) {
+	for _, fault := range []string{"", "accept-alg-none", "wrong-error-format", "omit-client-id"} {
+		t.Run("fault="+fault, func(t *testing.T) {
+			dir := t.TempDir()
+			args := []string{"run", "--jwks-timeout", "300ms"}
+			var faults []string
+			if fault != "" {
+				args = append(args, "--fault", fault)
+				faults = []string{fault}
+			}
+			runCLI(t, dir, args...)
+			ginkgoStates := readGinkgoStates(t, filepath.Join(dir, "reports", "report.json"))
+			run, err := harness.Prepare(context.Background(), harness.Options{WorkDir: t.TempDir(), Faults: faults, JWKSTimeout: 300 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer run.Close()
+			outs := engine.RunAll(context.Background(), run.Env, catalogue.Default().Items(run.Profile), 8)
+			if len(outs) != len(ginkgoStates) {
+				t.Fatalf("engine ran %d cases, Ginkgo %d", len(outs), len(ginkgoStates))
+			}
+			for _, o := range outs {
+				want := map[engine.Verdict]string{engine.Fail: "failed", engine.Skipped: "skipped"}[o.Verdict]
+				if want == "" {
+					want = "passed"
+				}
+				if got := ginkgoStates[o.ID]; got != want {
+					t.Errorf("%s: engine says %s, Ginkgo spec %q", o.ID, o.Verdict, got)
+				}
+			}
+		})
+	}
+}
+
+func readGinkgoStates(t *testing.T, path string) map[string]string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reports []struct {
+		SpecReports []struct {
+			LeafNodeText string
+			LeafNodeType string
+			State        string
+		}
+	}
+	if err := json.Unmarshal(data, &reports); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, r := range reports {
+		for _, s := range r.SpecReports {
+			if s.LeafNodeType != "It" {
+				continue
+			}
+			id, _, _ := strings.Cut(s.LeafNodeText, ": ")
+			out[id] = s.State
+		}
+	}
+	return out
 }

@@ -29,12 +29,17 @@ func cmdList(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the catalogue as JSON")
 	only := fs.String("profile", "", "list only the cases that apply to this profile")
+	asMarkdown := fs.Bool("markdown", false, "print docs/CASES.md")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	cat := catalogue.Default()
 	if err := cat.Validate(); err != nil {
 		return fail(stderr, "%v", err)
+	}
+	if *asMarkdown {
+		fmt.Fprint(stdout, cat.Markdown())
+		return 0
 	}
 	profiles := profile.Names()
 	if *only != "" {

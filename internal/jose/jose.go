@@ -8,6 +8,8 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rsa"
+	_ "crypto/sha256"
+	_ "crypto/sha512"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -103,6 +105,9 @@ func TamperSignature(token string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if len(sig) == 0 {
+		return "", fmt.Errorf("%w: no signature to tamper with", ErrMalformed)
+	}
 	sig[len(sig)/2] ^= 0x01
 	return parts[0] + "." + parts[1] + "." + b64(sig), nil
 }
@@ -181,7 +186,7 @@ func PublicJWKS(keys ...PublicKey) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("key %s: %w", pk.Kid, err)
 		}
-		if _, isPrivate := pk.Key.(crypto.Signer); isPrivate {
+		if _, isPrivate := pk.Key.(crypto.Signer); isPrivate || isSecret(k) {
 			return nil, fmt.Errorf("key %s: refusing to publish a private key", pk.Kid)
 		}
 		_ = k.Set(jwk.KeyIDKey, pk.Kid)
@@ -215,14 +220,20 @@ func ParseKeySet(data []byte) (*KeySet, error) {
 	}
 	for i := 0; i < set.Len(); i++ {
 		k, _ := set.Key(i)
-		if _, ok := k.(jwk.RSAPrivateKey); ok {
-			return nil, errors.New("JWKS holds a private key")
-		}
-		if _, ok := k.(jwk.ECDSAPrivateKey); ok {
+		if isSecret(k) {
 			return nil, errors.New("JWKS holds a private key")
 		}
 	}
 	return &KeySet{set: set}, nil
+}
+
+// isSecret reports whether a JWK carries private or symmetric key material.
+func isSecret(k jwk.Key) bool {
+	switch k.(type) {
+	case jwk.RSAPrivateKey, jwk.ECDSAPrivateKey, jwk.OKPPrivateKey, jwk.SymmetricKey:
+		return true
+	}
+	return false
 }
 
 // Kids lists the key IDs in the set, sorted.
@@ -266,6 +277,9 @@ func (s *KeySet) Verify(token string, allowed []string) (Header, Claims, error) 
 	if _, err := jws.Verify([]byte(token), jws.WithKey(jwa.SignatureAlgorithm(alg), raw)); err != nil {
 		return h, c, ErrBadSignature
 	}
+	if err := strictPSS(token, alg, raw); err != nil {
+		return h, c, err
+	}
 	return h, c, nil
 }
 
@@ -286,7 +300,42 @@ func VerifyWith(token string, pub crypto.PublicKey, allowed []string) (Header, C
 	if _, err := jws.Verify([]byte(token), jws.WithKey(jwa.SignatureAlgorithm(alg), pub)); err != nil {
 		return h, c, ErrBadSignature
 	}
+	if err := strictPSS(token, alg, pub); err != nil {
+		return h, c, err
+	}
 	return h, c, nil
+}
+
+// strictPSS re-checks a PS* signature with the salt length RFC 7518 3.5 requires (equal to the
+// hash length). jwx v2 verifies PSS with any salt length, which would accept signatures a
+// conformant bank must refuse.
+func strictPSS(token, alg string, key any) error {
+	var h crypto.Hash
+	switch alg {
+	case "PS256":
+		h = crypto.SHA256
+	case "PS384":
+		h = crypto.SHA384
+	case "PS512":
+		h = crypto.SHA512
+	default:
+		return nil
+	}
+	pub, ok := key.(*rsa.PublicKey)
+	if !ok {
+		return ErrBadSignature
+	}
+	i := strings.LastIndexByte(token, '.')
+	sig, err := decodeSegment(token[i+1:])
+	if err != nil {
+		return ErrBadSignature
+	}
+	d := h.New()
+	d.Write([]byte(token[:i]))
+	if rsa.VerifyPSS(pub, h, d.Sum(nil), sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}) != nil {
+		return ErrBadSignature
+	}
+	return nil
 }
 
 func contains(list []string, s string) bool {

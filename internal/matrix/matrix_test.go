@@ -4,8 +4,13 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dcrconform/dcrconform/internal/catalogue"
+	"github.com/dcrconform/dcrconform/internal/engine"
+	"github.com/dcrconform/dcrconform/internal/harness"
+	"github.com/dcrconform/dcrconform/internal/pki"
+	"github.com/dcrconform/dcrconform/internal/profile"
 )
 
 // TestFaultMatrix is the harness's detection power, in `make test`: every declared fault is
@@ -38,5 +43,33 @@ func TestFaultMatrix(t *testing.T) {
 	}
 	if d, n := res.Score(); d != n || n == 0 {
 		t.Errorf("detected %d/%d", d, n)
+	}
+}
+
+// TestNoFalseAlarms runs the whole catalogue 20 times in a row against one clean reference bank
+// per profile: a conformance tool that cries wolf once in twenty runs cannot gate a release.
+func TestNoFalseAlarms(t *testing.T) {
+	if testing.Short() {
+		t.Skip("20 consecutive clean runs")
+	}
+	keys, err := pki.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range profile.Names() {
+		run, err := harness.Prepare(context.Background(), harness.Options{Profile: p, Keys: keys, WorkDir: t.TempDir(),
+			JWKSTimeout: 200 * time.Millisecond, RequestTimeout: 3 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		items := catalogue.Default().Items(run.Profile)
+		for i := 0; i < 20; i++ {
+			for _, o := range engine.RunAll(context.Background(), run.Env, items, 8) {
+				if o.Verdict != engine.Pass && o.Verdict != engine.Observed {
+					t.Errorf("%s run %d: %s %s: %s", p, i+1, o.ID, o.Verdict, o.Reason)
+				}
+			}
+		}
+		run.Close()
 	}
 }
