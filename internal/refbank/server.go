@@ -76,6 +76,11 @@ func Start(cfg Config) (*Server, error) {
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
+	if host, _, err := net.SplitHostPort(addr); err != nil {
+		return nil, fmt.Errorf("reference bank: address %q: %v", addr, err)
+	} else if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, fmt.Errorf("reference bank: listen address must be loopback (127.0.0.1, ::1 or localhost), got %q", host)
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("reference bank: listen %s: %w", addr, err)
@@ -131,9 +136,13 @@ func New(cfg Config) (*Server, error) {
 
 func (s *Server) tlsConfig() *tls.Config {
 	auth := tls.RequireAndVerifyClientCert
+	clientCAs := s.cfg.ClientCAs
 	switch {
 	case s.fault(FaultAcceptUntrustedCert):
 		auth = tls.RequireAnyClientCert
+		// Advertise no acceptable CAs: a client (Go's among them) only offers a certificate
+		// from an advertised CA, so listing them would keep the untrusted one from ever arriving.
+		clientCAs = nil
 	case s.fault(FaultAcceptNoClientCert):
 		auth = tls.VerifyClientCertIfGiven
 	}
@@ -143,7 +152,7 @@ func (s *Server) tlsConfig() *tls.Config {
 	}
 	return &tls.Config{
 		Certificates: []tls.Certificate{s.cfg.Cert},
-		ClientCAs:    s.cfg.ClientCAs,
+		ClientCAs:    clientCAs,
 		ClientAuth:   auth,
 		MinVersion:   minTLS,
 	}
