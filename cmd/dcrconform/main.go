@@ -19,6 +19,7 @@ Usage:
   dcrconform run    [--config FILE] [--profile P] [--cases 'JWS-*'] [--strict] [--reports DIR]
   dcrconform list   [--profile P] [--json]
   dcrconform serve  [--profile P] [--fault NAME]... [--addr 127.0.0.1:8443] [--dir DIR] [--list-faults]
+  dcrconform verify DIR [--key PUBLIC.jwk]
   dcrconform matrix [--profile P] [--fault NAME] [--json]
   dcrconform version
 
@@ -43,6 +44,8 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		return cmdList(args[1:], stdout, stderr)
 	case "serve":
 		return cmdServe(args[1:], stdout, stderr)
+	case "verify":
+		return cmdVerify(args[1:], stdout, stderr)
 	case "matrix":
 		return cmdMatrix(args[1:], stdout, stderr)
 	case "version", "--version":

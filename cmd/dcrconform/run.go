@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -36,6 +37,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		quiet       = fs.Bool("quiet", false, "print only the summary")
 		verbose     = fs.Bool("verbose", false, "also print Ginkgo's own report")
 		jwksTimeout = fs.Duration("jwks-timeout", 2*time.Second, "embedded reference bank: JWKS fetch timeout")
+		evidenceKey = fs.String("evidence-key", "", "PEM key that signs the evidence manifest (default: WORK-DIR/evidence-key.pem, created if absent)")
 		cases       listFlag
 		faults      listFlag
 	)
@@ -84,18 +86,64 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if len(res.Outcomes) != len(items) {
 		return fail(stderr, "the run ended early: %d of %d cases ran", len(res.Outcomes), len(items))
 	}
-	junitPath := filepath.Join(*reportsDir, "junit.xml")
-	jsonPath := filepath.Join(*reportsDir, "report.json")
-	if err := evidence.WriteJUnit(junitPath, meta, res.Outcomes); err != nil {
-		return fail(stderr, "write %s: %v", junitPath, err)
-	}
-	if err := evidence.WriteGinkgoJSON(jsonPath, res.Report); err != nil {
-		return fail(stderr, "write %s: %v", jsonPath, err)
+	meta.ConfigFingerprint = run.Fingerprint()
+	f := run.Files
+	meta.KeyPaths = evidence.KeyPaths{CACert: f.CACert, TransportCert: f.TransportCert, TransportKey: f.TransportKey,
+		UntrustedCert: f.UntrustedCert, UntrustedKey: f.UntrustedKey}
+	bundleDir, err := writeReports(*reportsDir, *workDir, *evidenceKey, meta, res)
+	if err != nil {
+		return fail(stderr, "%v", err)
 	}
 	code := engine.ExitCode(res.Outcomes)
-	fmt.Fprintf(stdout, "%s: %s in %s\nreports: %s, %s\n", resultWord(code), engine.Count(res.Outcomes),
-		meta.Finished.Sub(meta.Started).Round(time.Millisecond), junitPath, jsonPath)
+	fmt.Fprintf(stdout, "%s: %s in %s\nreports: %s (junit.xml, report.json, report.html)\nevidence bundle: %s (check with: dcrconform verify %s)\n",
+		resultWord(code), engine.Count(res.Outcomes), meta.Finished.Sub(meta.Started).Round(time.Millisecond),
+		*reportsDir, bundleDir, bundleDir)
 	return code
+}
+
+// writeReports writes junit.xml, report.json and report.html into the reports directory and the
+// signed evidence bundle into reports/<run-id>/. The top-level files are copies of the latest
+// run's, for CI; the bundle is what a certifier receives.
+func writeReports(dir, workDir, keyPath string, meta evidence.Meta, res register.Result) (string, error) {
+	runID := meta.Started.UTC().Format("20060102T150405.000Z")
+	stage, err := os.MkdirTemp("", "dcrconform-reports")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(stage)
+	write := map[string]func(string) error{
+		"junit.xml":   func(p string) error { return evidence.WriteJUnit(p, meta, res.Outcomes) },
+		"report.json": func(p string) error { return evidence.WriteGinkgoJSON(p, res.Report) },
+		"report.html": func(p string) error { return evidence.WriteHTML(p, meta, res.Outcomes) },
+	}
+	files := map[string][]byte{}
+	for name, fn := range write {
+		p := filepath.Join(stage, name)
+		if err := fn(p); err != nil {
+			return "", fmt.Errorf("write %s: %v", name, err)
+		}
+		if files[name], err = os.ReadFile(p); err != nil {
+			return "", err
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), files[name], 0o644); err != nil {
+			return "", fmt.Errorf("write %s: %v", name, err)
+		}
+	}
+	if keyPath == "" {
+		keyPath = filepath.Join(workDir, "evidence-key.pem")
+	}
+	signer, kid, err := evidence.LoadOrCreateEvidenceKey(keyPath)
+	if err != nil {
+		return "", fmt.Errorf("evidence key: %v", err)
+	}
+	bundle := filepath.Join(dir, runID)
+	if err := evidence.WriteBundle(bundle, meta, res.Outcomes, files, meta.KeyPaths, signer, kid); err != nil {
+		return "", fmt.Errorf("evidence bundle: %v", err)
+	}
+	return bundle, nil
 }
 
 func resultWord(code int) string {

@@ -24,6 +24,12 @@ type Meta struct {
 	Started  time.Time
 	Finished time.Time
 	Strict   bool
+	// ConfigFingerprint is the SHA-256 of the effective config with secrets removed, as the caller
+	// computed it; the bundle manifest records it as given.
+	ConfigFingerprint string
+	// KeyPaths are the paths (never contents) of the run's certificates and keys, for the curl
+	// commands of the HTML report; the zero value leaves the flags out with a note.
+	KeyPaths KeyPaths
 }
 
 type junitSuites struct {

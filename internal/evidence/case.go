@@ -1,0 +1,223 @@
+package evidence
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/dcrconform/dcrconform/internal/client"
+	"github.com/dcrconform/dcrconform/internal/engine"
+	"github.com/dcrconform/dcrconform/internal/jose"
+	"github.com/dcrconform/dcrconform/internal/judge"
+)
+
+// CaseFormat names the layout of a per-case evidence file.
+const CaseFormat = "dcrconform-case/1"
+
+// CasesDir is the bundle folder holding per-case evidence and request bodies.
+const CasesDir = "cases"
+
+// CaseFileBase turns a case ID into a file name stem: "/" becomes "_", as does any character
+// other than letters, digits, '.', '-' and '_', so no ID can name a path outside cases/.
+func CaseFileBase(id string) string {
+	var b strings.Builder
+	for _, r := range id {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-', r == '_':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	if b.Len() == 0 {
+		return "_"
+	}
+	return b.String()
+}
+
+// bodyFiles names the request body file of each exchange of a case, relative to the bundle:
+// cases/<base>.body for the first, cases/<base>.<n>.body for the n-th exchange when its body
+// differs from every earlier one (repeated sends of one request share one file).
+func bodyFiles(exs []*client.Exchange, base string) []string {
+	names := make([]string, len(exs))
+	for i, ex := range exs {
+		if ex == nil {
+			continue
+		}
+		names[i] = fmt.Sprintf("%s/%s.%d.body", CasesDir, base, i+1)
+		if i == 0 {
+			names[i] = CasesDir + "/" + base + ".body"
+		}
+		for j := 0; j < i; j++ {
+			if exs[j] != nil && exs[j].Request.Body == ex.Request.Body {
+				names[i] = names[j]
+				break
+			}
+		}
+	}
+	return names
+}
+
+type caseDoc struct {
+	Format         string        `json:"format"`
+	ID             string        `json:"id"`
+	Title          string        `json:"title"`
+	Group          string        `json:"group"`
+	Level          string        `json:"level"`
+	Ref            string        `json:"spec_ref"`
+	Profile        string        `json:"profile"`
+	Verdict        string        `json:"verdict"`
+	Reason         string        `json:"reason"`
+	Expected       string        `json:"expected"`
+	Observation    string        `json:"observation,omitempty"`
+	Checks         []judge.Check `json:"checks,omitempty"`
+	SharedExchange string        `json:"shared_exchange,omitempty"`
+	Started        time.Time     `json:"started"`
+	DurationMS     float64       `json:"duration_ms"`
+	// ResponseBodyCap is the most of a response body the client kept when recording it.
+	ResponseBodyCap int           `json:"response_body_cap_bytes"`
+	Exchanges       []exchangeDoc `json:"exchanges"`
+}
+
+type exchangeDoc struct {
+	Index      int          `json:"index"`
+	Request    requestDoc   `json:"request"`
+	Response   *responseDoc `json:"response,omitempty"`
+	Error      string       `json:"error,omitempty"`
+	Started    time.Time    `json:"started"`
+	DurationMS float64      `json:"duration_ms"`
+	Curl       string       `json:"curl"`
+}
+
+type requestDoc struct {
+	Method     string      `json:"method"`
+	URL        string      `json:"url"`
+	Header     http.Header `json:"header"`
+	ClientCert string      `json:"client_cert"`
+	BodyFile   string      `json:"body_file"`
+	BodyBytes  int         `json:"body_bytes"`
+	BodySHA256 string      `json:"body_sha256"`
+	Body       string      `json:"body"`
+	BodyBase64 string      `json:"body_base64,omitempty"`
+	JWTHeader  jose.Header `json:"jwt_header,omitempty"`
+	JWTClaims  jose.Claims `json:"jwt_claims,omitempty"`
+	SSAHeader  jose.Header `json:"ssa_header,omitempty"`
+	SSAClaims  jose.Claims `json:"ssa_claims,omitempty"`
+}
+
+type responseDoc struct {
+	Status     int         `json:"status"`
+	Header     http.Header `json:"header"`
+	BodyBytes  int         `json:"body_bytes"`
+	BodySHA256 string      `json:"body_sha256"`
+	Body       string      `json:"body"`
+	BodyBase64 string      `json:"body_base64,omitempty"`
+	// Truncated: the target sent more than the cap and only the first bytes were kept.
+	Truncated bool `json:"truncated,omitempty"`
+}
+
+// CaseEvidence renders one outcome as a self-describing JSON document: the case, its verdict and
+// checks, and each exchange as recorded (already redacted at capture) with a curl command that
+// repeats it. Request bodies are named as cases/<ID>.body, the file WriteBundle writes beside it.
+func CaseEvidence(o engine.Outcome, keys KeyPaths) []byte {
+	return caseEvidence(o, keys, CaseFileBase(o.ID))
+}
+
+func caseEvidence(o engine.Outcome, keys KeyPaths, base string) []byte {
+	doc := caseDoc{
+		Format: CaseFormat, ID: o.ID, Title: o.Title, Group: o.Group, Level: string(o.Level), Ref: o.Ref,
+		Profile: o.Profile, Verdict: string(o.Verdict), Reason: o.Reason, Expected: o.Expected,
+		Observation: o.Observation, Checks: o.Checks, SharedExchange: o.Shared, Started: o.Started,
+		DurationMS: ms(o.Duration), ResponseBodyCap: client.MaxBody, Exchanges: []exchangeDoc{},
+	}
+	files := bodyFiles(o.Exchanges, base)
+	for i, ex := range o.Exchanges {
+		if ex == nil {
+			continue
+		}
+		r := ex.Request
+		ed := exchangeDoc{
+			Index: i + 1, Error: ex.Error, Started: ex.Started, DurationMS: ms(ex.Duration),
+			Curl: Curl(ex, keys, files[i]),
+			Request: requestDoc{
+				Method: r.Method, URL: r.URL, Header: nonNilHeader(r.Header), ClientCert: r.Cert, BodyFile: files[i],
+				BodyBytes: len(r.Body), BodySHA256: sha256Hex([]byte(r.Body)), Body: r.Body,
+				JWTHeader: r.JWTHeader, JWTClaims: r.JWTClaims, SSAHeader: r.SSAHeader, SSAClaims: r.SSAClaims,
+			},
+		}
+		if !utf8.ValidString(r.Body) {
+			ed.Request.BodyBase64 = base64.StdEncoding.EncodeToString([]byte(r.Body))
+		}
+		if resp := ex.Response; resp != nil {
+			body := resp.Body
+			if body == nil {
+				body = []byte(resp.BodyText)
+			}
+			rd := &responseDoc{Status: resp.Status, Header: nonNilHeader(resp.Header), BodyBytes: len(body),
+				BodySHA256: sha256Hex(body), Body: string(body), Truncated: resp.Truncated}
+			if !utf8.Valid(body) {
+				rd.BodyBase64 = base64.StdEncoding.EncodeToString(body)
+			}
+			ed.Response = rd
+		}
+		doc.Exchanges = append(doc.Exchanges, ed)
+	}
+	out, err := marshalJSON(doc)
+	if err != nil {
+		// Only unencodable claim values (NaN) can get here; keep the file and say so.
+		out, _ = marshalJSON(map[string]string{"format": CaseFormat, "id": o.ID, "error": "encode evidence: " + err.Error()})
+	}
+	return out
+}
+
+// marshalJSON encodes indented JSON without HTML escaping, so bodies read as they were sent. A
+// document that indenting would blow up (a deeply nested probe: the indentation grows with the
+// depth at every line) is written compact instead.
+func marshalJSON(v any) ([]byte, error) {
+	encode := func(indent bool) ([]byte, error) {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		if indent {
+			enc.SetIndent("", "  ")
+		}
+		if err := enc.Encode(v); err != nil {
+			return nil, err
+		}
+		return buf.Bytes(), nil
+	}
+	out, err := encode(true)
+	if err != nil || len(out) <= maxIndentedJSON {
+		return out, err
+	}
+	compact, err := encode(false)
+	if err != nil || 2*len(compact) > len(out) {
+		return out, err
+	}
+	return compact, nil
+}
+
+// maxIndentedJSON is the size above which an indented document that is more than twice its
+// compact form is written compact.
+const maxIndentedJSON = 1 << 20
+
+func nonNilHeader(h http.Header) http.Header {
+	if h == nil {
+		return http.Header{}
+	}
+	return h
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

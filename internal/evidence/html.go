@@ -1,0 +1,497 @@
+package evidence
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"net/http"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/dcrconform/dcrconform/internal/catalogue"
+	"github.com/dcrconform/dcrconform/internal/client"
+	"github.com/dcrconform/dcrconform/internal/engine"
+)
+
+// HTMLBodyCap is the most of one request or response body the HTML report shows; the per-case
+// JSON evidence of a bundle holds the whole recorded body (itself capped at client.MaxBody).
+const HTMLBodyCap = 64 << 10
+
+// verdictOrder is the order of cases and columns in the HTML report: what needs attention first.
+var verdictOrder = []engine.Verdict{engine.Fail, engine.Warn, engine.Skipped, engine.Observed, engine.Pass}
+
+var verdictWord = map[engine.Verdict]string{engine.Pass: "PASS", engine.Fail: "FAIL", engine.Warn: "WARN",
+	engine.Observed: "INFO", engine.Skipped: "SKIP"}
+
+var levelOrder = []string{string(catalogue.MUST), string(catalogue.SHOULD), string(catalogue.MAY), string(catalogue.INFO)}
+
+type htmlPage struct {
+	Meta        Meta
+	Started     string
+	Finished    string
+	Took        string
+	Result      string
+	ResultClass string
+	Summary     string
+	Total       int
+	Verdicts    []htmlCount
+	Columns     []string
+	ByLevel     []htmlRow
+	ByGroup     []htmlRow
+	Attention   []htmlCase
+	Cases       []htmlCase
+	BodyCap     string
+	CaptureCap  string
+	GoVersion   string
+}
+
+type htmlCount struct {
+	Verdict, Word string
+	N             int
+}
+
+type htmlRow struct {
+	Name   string
+	Counts []int
+	Total  int
+}
+
+type htmlCase struct {
+	Anchor, Word, Verdict, ID, Title, Level, Ref, Group, Profile string
+	Reason, Expected, Observation, Shared, Took                  string
+	Checks                                                       []htmlCheck
+	Exchanges                                                    []htmlExchange
+}
+
+type htmlCheck struct {
+	Name, Expected, Actual string
+	OK                     bool
+}
+
+type htmlExchange struct {
+	N                                          int
+	Method, URL, Cert, Started, Took, Error    string
+	Headers, RespHeaders                       []htmlKV
+	Body, BodyNote                             string
+	JWTHeader, JWTClaims, SSAHeader, SSAClaims string
+	HasResponse                                bool
+	Status                                     int
+	RespBody, RespBodyNote                     string
+	Curl                                       string
+}
+
+type htmlKV struct{ K, V string }
+
+// WriteHTML writes the run as one self-contained HTML page: inline CSS, no script and no external
+// asset, expandable evidence in <details>. Every value passes through html/template, so a hostile
+// response body is shown as text. Cases are ordered failures, warnings, skipped, observed, passes.
+func WriteHTML(path string, meta Meta, outs []engine.Outcome) error {
+	data, err := renderHTML(meta, outs)
+	if err != nil {
+		return err
+	}
+	return writeFile(path, data)
+}
+
+func renderHTML(meta Meta, outs []engine.Outcome) ([]byte, error) {
+	if meta.Tool == "" {
+		meta.Tool = "dcrconform"
+	}
+	p := htmlPage{Meta: meta, Started: stamp(meta.Started), Finished: stamp(meta.Finished), Total: len(outs),
+		BodyCap: sizeText(HTMLBodyCap), CaptureCap: sizeText(client.MaxBody), GoVersion: runtime.Version()}
+	if !meta.Started.IsZero() && !meta.Finished.IsZero() {
+		p.Took = meta.Finished.Sub(meta.Started).Round(time.Millisecond).String()
+	}
+	switch engine.ExitCode(outs) {
+	case engine.ExitOK:
+		p.Result, p.ResultClass = "CONFORMANT", "pass"
+	case engine.ExitPartial:
+		p.Result, p.ResultClass = "PARTIAL (MUST cases skipped)", "skipped"
+	default:
+		p.Result, p.ResultClass = "NOT CONFORMANT", "fail"
+	}
+	tally := engine.Count(outs)
+	verdicts := append([]engine.Verdict{}, verdictOrder...)
+	for v := range tally {
+		if !containsVerdict(verdicts, v) {
+			verdicts = append(verdicts, v)
+		}
+	}
+	var parts []string
+	for _, v := range verdicts {
+		p.Verdicts = append(p.Verdicts, htmlCount{Verdict: string(v), Word: word(v), N: tally[v]})
+		p.Columns = append(p.Columns, string(v))
+		parts = append(parts, fmt.Sprintf("%d %s", tally[v], v))
+	}
+	p.Summary = fmt.Sprintf("%d cases: %s", len(outs), strings.Join(parts, ", "))
+	p.ByLevel = breakdown(outs, verdicts, levelOrder, func(o engine.Outcome) string { return string(o.Level) })
+	p.ByGroup = breakdown(outs, verdicts, groupOrder, func(o engine.Outcome) string { return o.Group })
+
+	sorted := append([]engine.Outcome{}, outs...)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		ri, rj := verdictRank(sorted[i].Verdict), verdictRank(sorted[j].Verdict)
+		if ri != rj {
+			return ri < rj
+		}
+		return sorted[i].ID < sorted[j].ID
+	})
+	anchors := map[string]int{}
+	for _, o := range sorted {
+		c := htmlCaseOf(o, meta.KeyPaths)
+		c.Anchor = "case-" + CaseFileBase(o.ID)
+		if n := anchors[c.Anchor]; n > 0 {
+			c.Anchor += fmt.Sprintf("-%d", n+1)
+		}
+		anchors["case-"+CaseFileBase(o.ID)]++
+		if o.Verdict == engine.Fail || o.Verdict == engine.Warn {
+			p.Attention = append(p.Attention, c)
+		}
+		p.Cases = append(p.Cases, c)
+	}
+	var buf bytes.Buffer
+	if err := htmlTemplate.Execute(&buf, p); err != nil {
+		return nil, fmt.Errorf("render HTML report: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func htmlCaseOf(o engine.Outcome, keys KeyPaths) htmlCase {
+	c := htmlCase{Word: word(o.Verdict), Verdict: string(o.Verdict), ID: o.ID, Title: o.Title, Level: string(o.Level),
+		Ref: o.Ref, Group: o.Group, Profile: o.Profile, Reason: o.Reason, Expected: o.Expected,
+		Observation: o.Observation, Shared: o.Shared, Took: o.Duration.Round(time.Microsecond).String()}
+	for _, ch := range o.Checks {
+		c.Checks = append(c.Checks, htmlCheck{Name: ch.Name, Expected: ch.Expected, Actual: ch.Actual, OK: ch.OK})
+	}
+	files := bodyFiles(o.Exchanges, CaseFileBase(o.ID))
+	for i, ex := range o.Exchanges {
+		if ex == nil {
+			continue
+		}
+		r := ex.Request
+		he := htmlExchange{N: i + 1, Method: r.Method, URL: r.URL, Cert: r.Cert, Started: stamp(ex.Started),
+			Took: ex.Duration.Round(time.Microsecond).String(), Error: ex.Error, Headers: kvs(r.Header),
+			JWTHeader: pretty(r.JWTHeader), JWTClaims: pretty(r.JWTClaims), SSAHeader: pretty(r.SSAHeader),
+			SSAClaims: pretty(r.SSAClaims), Curl: Curl(ex, keys, files[i])}
+		he.Body, he.BodyNote = capped([]byte(r.Body), false)
+		if resp := ex.Response; resp != nil {
+			body := resp.Body
+			if body == nil {
+				body = []byte(resp.BodyText)
+			}
+			he.HasResponse, he.Status, he.RespHeaders = true, resp.Status, kvs(resp.Header)
+			he.RespBody, he.RespBodyNote = capped(body, resp.Truncated)
+		}
+		c.Exchanges = append(c.Exchanges, he)
+	}
+	return c
+}
+
+// capped cuts a body to HTMLBodyCap on a UTF-8 boundary and says what was shown.
+func capped(body []byte, truncatedAtCapture bool) (string, string) {
+	note := sizeText(len(body))
+	if truncatedAtCapture {
+		note += fmt.Sprintf("; the target sent more, and only the first %s were recorded", sizeText(client.MaxBody))
+	}
+	if len(body) > HTMLBodyCap {
+		cut := HTMLBodyCap
+		for cut > 0 && !utf8.RuneStart(body[cut]) {
+			cut--
+		}
+		body = body[:cut]
+		note += fmt.Sprintf("; showing the first %s here, the whole recorded body is in the case's JSON evidence", sizeText(cut))
+	}
+	if !utf8.Valid(body) {
+		note += "; not valid UTF-8, invalid bytes shown as \uFFFD"
+		body = bytes.ToValidUTF8(body, []byte("\uFFFD"))
+	}
+	return string(body), note
+}
+
+func breakdown(outs []engine.Outcome, verdicts []engine.Verdict, order []string, key func(engine.Outcome) string) []htmlRow {
+	counts := map[string]map[engine.Verdict]int{}
+	for _, o := range outs {
+		k := key(o)
+		if counts[k] == nil {
+			counts[k] = map[engine.Verdict]int{}
+		}
+		counts[k][o.Verdict]++
+	}
+	names := []string{}
+	for _, n := range order {
+		if counts[n] != nil {
+			names = append(names, n)
+		}
+	}
+	var rest []string
+	for n := range counts {
+		if !containsString(names, n) {
+			rest = append(rest, n)
+		}
+	}
+	sort.Strings(rest)
+	var rows []htmlRow
+	for _, n := range append(names, rest...) {
+		row := htmlRow{Name: n}
+		if n == "" {
+			row.Name = "(none)"
+		}
+		for _, v := range verdicts {
+			row.Counts = append(row.Counts, counts[n][v])
+			row.Total += counts[n][v]
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+func verdictRank(v engine.Verdict) int {
+	for i, x := range verdictOrder {
+		if x == v {
+			return i
+		}
+	}
+	return len(verdictOrder)
+}
+
+func containsVerdict(list []engine.Verdict, v engine.Verdict) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func word(v engine.Verdict) string {
+	if w, ok := verdictWord[v]; ok {
+		return w
+	}
+	return strings.ToUpper(string(v))
+}
+
+func kvs(h http.Header) []htmlKV {
+	var names []string
+	for k := range h {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var out []htmlKV
+	for _, k := range names {
+		for _, v := range h[k] {
+			out = append(out, htmlKV{k, v})
+		}
+	}
+	return out
+}
+
+// pretty renders decoded JOSE members for reading: indented JSON, or compact JSON when
+// indenting a deeply nested value would multiply its size, cut at HTMLBodyCap with a marker.
+func pretty[M ~map[string]any](m M) string {
+	if len(m) == 0 {
+		return ""
+	}
+	encode := func(indent bool) ([]byte, error) {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false) // html/template escapes; double escaping would garble the text
+		if indent {
+			enc.SetIndent("", "  ")
+		}
+		err := enc.Encode(map[string]any(m))
+		return bytes.TrimRight(buf.Bytes(), "\n"), err
+	}
+	out, err := encode(true)
+	if err != nil {
+		return fmt.Sprintf("(does not encode: %v)", err)
+	}
+	if len(out) <= HTMLBodyCap {
+		return string(out)
+	}
+	if out, err = encode(false); err != nil {
+		return fmt.Sprintf("(does not encode: %v)", err)
+	}
+	if len(out) <= HTMLBodyCap {
+		return string(out)
+	}
+	cut := HTMLBodyCap
+	for cut > 0 && !utf8.RuneStart(out[cut]) {
+		cut--
+	}
+	return string(out[:cut]) + fmt.Sprintf("\n... [cut: %s decoded; showing the first %s here, the whole value is in the case's JSON evidence]",
+		sizeText(len(out)), sizeText(cut))
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05.000 UTC")
+}
+
+func sizeText(n int) string {
+	switch {
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	case n == 1:
+		return "1 byte"
+	default:
+		return fmt.Sprintf("%d bytes", n)
+	}
+}
+
+var htmlTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="{{.Meta.Tool}} {{.Meta.Version}}">
+<title>{{.Meta.Tool}} report: {{.Meta.Profile}} against {{.Meta.Target}}</title>
+<style>
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:72rem;padding:1rem 1.5rem;color:#1b1f24;background:#fff;line-height:1.4}
+h1{font-size:1.5rem;margin:.2rem 0 .8rem}h2{font-size:1.2rem;margin:1.6rem 0 .6rem;border-bottom:1px solid #d0d7de}
+table{border-collapse:collapse;margin:.4rem 0}th,td{border:1px solid #d0d7de;padding:.2rem .5rem;text-align:left;vertical-align:top}
+th{background:#f6f8fa}td.n{text-align:right;font-variant-numeric:tabular-nums}
+dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:.1rem 1rem;margin:.4rem 0}dl.meta dt{font-weight:600}dl.meta dd{margin:0;word-break:break-all}
+.badge{display:inline-block;min-width:3.2rem;text-align:center;font-weight:700;border-radius:.25rem;padding:0 .3rem;color:#fff;background:#57606a}
+.v-fail .badge,.badge.v-fail{background:#cf222e}.v-warn .badge,.badge.v-warn{background:#9a6700}.v-skipped .badge,.badge.v-skipped{background:#6e7781}
+.v-observed .badge,.badge.v-observed{background:#0969da}.v-pass .badge,.badge.v-pass{background:#1a7f37}
+.result{font-size:1.1rem;font-weight:700;padding:.4rem .6rem;border-radius:.3rem;display:inline-block}
+.result.fail{background:#ffebe9;color:#82071e}.result.pass{background:#dafbe1;color:#116329}.result.skipped{background:#fff8c5;color:#4d2d00}
+section.case{border:1px solid #d0d7de;border-left-width:.4rem;border-radius:.3rem;margin:.7rem 0;padding:.5rem .8rem}
+section.v-fail{border-left-color:#cf222e}section.v-warn{border-left-color:#9a6700}section.v-skipped{border-left-color:#6e7781}
+section.v-observed{border-left-color:#0969da}section.v-pass{border-left-color:#1a7f37}
+section.case h3{font-size:1rem;margin:.1rem 0 .4rem}.id{font-family:ui-monospace,Menlo,Consolas,monospace}
+dl.case{display:grid;grid-template-columns:max-content 1fr;gap:.1rem 1rem;margin:.3rem 0}dl.case dt{font-weight:600;color:#57606a}dl.case dd{margin:0;white-space:pre-wrap;word-break:break-word}
+pre{background:#f6f8fa;border:1px solid #d0d7de;border-radius:.3rem;padding:.4rem .6rem;white-space:pre-wrap;word-break:break-all;font-size:.85rem;max-height:40rem;overflow:auto}
+details{margin:.3rem 0}summary{cursor:pointer;font-weight:600}details details{margin-left:1rem}
+.ok{color:#1a7f37}.bad{color:#cf222e;font-weight:600}.note{color:#57606a;font-size:.9rem}
+@media print{details{display:block}pre{max-height:none}}
+</style>
+</head>
+<body>
+<header>
+<h1>{{.Meta.Tool}} conformance report</h1>
+<p class="result {{.ResultClass}}" id="result">{{.Result}}</p>
+<dl class="meta" id="run">
+<dt>Target</dt><dd id="target">{{.Meta.Target}}{{if .Meta.Embedded}} (embedded reference bank){{end}}</dd>
+<dt>Profile</dt><dd id="profile">{{.Meta.Profile}}</dd>
+<dt>Tool version</dt><dd id="version">{{.Meta.Tool}} {{.Meta.Version}} ({{.GoVersion}})</dd>
+<dt>Started</dt><dd id="started">{{.Started}}</dd>
+<dt>Finished</dt><dd id="finished">{{.Finished}}{{if .Took}} (took {{.Took}}){{end}}</dd>
+<dt>Strict</dt><dd>{{if .Meta.Strict}}yes: failed SHOULD cases fail the run{{else}}no: failed SHOULD cases are warnings{{end}}</dd>
+{{- if .Meta.ConfigFingerprint}}
+<dt>Config fingerprint</dt><dd class="id">{{.Meta.ConfigFingerprint}}</dd>
+{{- end}}
+</dl>
+</header>
+<main>
+<h2 id="totals">Totals</h2>
+<p id="summary">{{.Summary}}</p>
+<table id="by-verdict">
+<tr>{{range .Verdicts}}<th><span class="badge v-{{.Verdict}}">{{.Word}}</span> {{.Verdict}}</th>{{end}}<th>total</th></tr>
+<tr>{{range .Verdicts}}<td class="n" id="total-{{.Verdict}}">{{.N}}</td>{{end}}<td class="n" id="total">{{.Total}}</td></tr>
+</table>
+<h2 id="by-level">By level</h2>
+<table>
+<tr><th>level</th>{{range .Columns}}<th>{{.}}</th>{{end}}<th>total</th></tr>
+{{- range .ByLevel}}
+<tr><th>{{.Name}}</th>{{range .Counts}}<td class="n">{{.}}</td>{{end}}<td class="n">{{.Total}}</td></tr>
+{{- end}}
+</table>
+<h2 id="by-group">By group</h2>
+<table>
+<tr><th>group</th>{{range .Columns}}<th>{{.}}</th>{{end}}<th>total</th></tr>
+{{- range .ByGroup}}
+<tr><th>{{.Name}}</th>{{range .Counts}}<td class="n">{{.}}</td>{{end}}<td class="n">{{.Total}}</td></tr>
+{{- end}}
+</table>
+{{- if .Attention}}
+<h2 id="attention">Needs attention</h2>
+<ul>
+{{- range .Attention}}
+<li><span class="badge v-{{.Verdict}}">{{.Word}}</span> <a href="#{{.Anchor}}" class="id">{{.ID}}</a> {{.Title}} ({{.Level}})</li>
+{{- end}}
+</ul>
+{{- end}}
+<h2 id="cases">Cases</h2>
+<p class="note">Failures first, then warnings, skipped, observed and passes. Request and response bodies are shown up to {{.BodyCap}} each; the client recorded at most {{.CaptureCap}} of a response. Credentials were removed when each exchange was recorded. Curl commands name certificate and key files by path and read the request body from the bundle's cases/ folder: run them from the bundle directory.</p>
+{{- range .Cases}}
+<section class="case v-{{.Verdict}}" id="{{.Anchor}}">
+<h3><span class="badge">{{.Word}}</span> <span class="id">{{.ID}}</span> {{.Title}}</h3>
+<dl class="case">
+<dt>Status</dt><dd>{{.Verdict}}</dd>
+<dt>Level</dt><dd>{{.Level}}</dd>
+<dt>Spec ref</dt><dd>{{.Ref}}</dd>
+<dt>Group</dt><dd>{{.Group}}</dd>
+<dt>Reason</dt><dd>{{.Reason}}</dd>
+<dt>Expected</dt><dd>{{.Expected}}</dd>
+{{- if .Observation}}
+<dt>Observation</dt><dd>{{.Observation}}</dd>
+{{- end}}
+{{- if .Shared}}
+<dt>Shared exchange</dt><dd>{{.Shared}}</dd>
+{{- end}}
+<dt>Duration</dt><dd>{{.Took}}</dd>
+</dl>
+{{- if .Checks}}
+<details><summary>Checks ({{len .Checks}})</summary>
+<table><tr><th></th><th>check</th><th>expected</th><th>actual</th></tr>
+{{- range .Checks}}
+<tr><td>{{if .OK}}<span class="ok">ok</span>{{else}}<span class="bad">failed</span>{{end}}</td><td>{{.Name}}</td><td>{{.Expected}}</td><td>{{.Actual}}</td></tr>
+{{- end}}
+</table>
+</details>
+{{- end}}
+{{- range .Exchanges}}
+<details class="exchange"><summary>Exchange {{.N}}: {{.Method}} {{.URL}} &rarr; {{if .HasResponse}}{{.Status}}{{else}}no response{{end}}</summary>
+<details open><summary>Request</summary>
+<dl class="case">
+<dt>Method</dt><dd>{{.Method}}</dd>
+<dt>URL</dt><dd>{{.URL}}</dd>
+<dt>Client certificate</dt><dd>{{.Cert}}</dd>
+<dt>Started</dt><dd>{{.Started}}</dd>
+<dt>Duration</dt><dd>{{.Took}}</dd>
+</dl>
+<table>{{range .Headers}}<tr><th>{{.K}}</th><td>{{.V}}</td></tr>{{end}}</table>
+</details>
+{{- if .JWTHeader}}
+<details><summary>Request JWT header and claims (decoded)</summary>
+<pre>{{.JWTHeader}}</pre>
+<pre>{{.JWTClaims}}</pre>
+</details>
+{{- end}}
+{{- if .SSAHeader}}
+<details><summary>Software statement header and claims (decoded)</summary>
+<pre>{{.SSAHeader}}</pre>
+<pre>{{.SSAClaims}}</pre>
+</details>
+{{- end}}
+<details><summary>Request body ({{.BodyNote}})</summary>
+<pre>{{.Body}}</pre>
+</details>
+{{- if .Error}}
+<p class="bad">Transport error: {{.Error}}</p>
+{{- end}}
+{{- if .HasResponse}}
+<details open><summary>Response: status {{.Status}}</summary>
+<table>{{range .RespHeaders}}<tr><th>{{.K}}</th><td>{{.V}}</td></tr>{{end}}</table>
+<p class="note">Body: {{.RespBodyNote}}</p>
+<pre>{{.RespBody}}</pre>
+</details>
+{{- end}}
+<details><summary>curl</summary>
+<pre>{{.Curl}}</pre>
+</details>
+</details>
+{{- end}}
+</section>
+{{- end}}
+</main>
+<footer><p class="note">Written by {{.Meta.Tool}} {{.Meta.Version}}. This page is self-contained: it loads nothing and runs no script.</p></footer>
+</body>
+</html>
+`))
