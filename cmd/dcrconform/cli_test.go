@@ -4,17 +4,25 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"encoding/xml"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/dcrconform/dcrconform/internal/catalogue"
+	"github.com/dcrconform/dcrconform/internal/client"
 	"github.com/dcrconform/dcrconform/internal/engine"
+	"github.com/dcrconform/dcrconform/internal/evidence"
 	"github.com/dcrconform/dcrconform/internal/harness"
 )
 
@@ -314,5 +322,74 @@ func readGinkgoStates(t *testing.T, path string) map[string]string {
 			out[id] = s.State
 		}
 	}
+	return out
+}
+
+// TestReportsHoldNoSecrets runs a full conformance run (with a bank that wrongly issues client
+// secrets) and scans every file under reports/, the Ginkgo JSON and the console for the run's own
+// secrets in every form: PEM, base64 DER, JWK private members, and issued client secrets.
+func TestReportsHoldNoSecrets(t *testing.T) {
+	dir := t.TempDir()
+	r := runCLI(t, dir, "run", "--jwks-timeout", "300ms", "--fault", "issue-client-secret", "--verbose")
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1 (the fault must be caught)\n%s", r.code, r.stderr)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "reports", "console.txt"), []byte(r.stdout+r.stderr), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	secrets := keySecrets(t, filepath.Join(dir, ".dcrconform"))
+	if len(secrets) < 20 {
+		t.Fatalf("found only %d secret forms; the scan would prove little", len(secrets))
+	}
+	hits, err := evidence.ScanForSecrets(filepath.Join(dir, "reports"), secrets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hits) > 0 {
+		t.Fatalf("secrets found in %v", hits)
+	}
+	// Issued client secrets are random, so look for any value that is not the redaction marker.
+	leak := regexp.MustCompile(`client_secret\\?"\s*:\s*\\?"([^"\\]+)`)
+	err = filepath.Walk(filepath.Join(dir, "reports"), func(p string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		data, _ := os.ReadFile(p)
+		for _, m := range leak.FindAllSubmatch(data, -1) {
+			if string(m[1]) != client.Redacted {
+				t.Errorf("%s holds a client_secret value", p)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// keySecrets reads every private key the run wrote and returns its forms: PEM text, DER, and the
+// base64url JWK private members of RSA keys.
+func keySecrets(t *testing.T, root string) [][]byte {
+	t.Helper()
+	var out [][]byte
+	_ = filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() || !strings.HasSuffix(p, ".pem") {
+			return nil
+		}
+		data, _ := os.ReadFile(p)
+		block, _ := pem.Decode(data)
+		if block == nil || !strings.Contains(block.Type, "PRIVATE KEY") {
+			return nil
+		}
+		out = append(out, data, block.Bytes)
+		key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+		if rk, ok := key.(*rsa.PrivateKey); ok && err == nil {
+			rk.Precompute()
+			for _, n := range []*big.Int{rk.D, rk.Primes[0], rk.Primes[1], rk.Precomputed.Dp, rk.Precomputed.Dq, rk.Precomputed.Qinv} {
+				out = append(out, []byte(base64.RawURLEncoding.EncodeToString(n.Bytes())))
+			}
+		}
+		return nil
+	})
 	return out
 }

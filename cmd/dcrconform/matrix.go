@@ -17,7 +17,7 @@ func cmdMatrix(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("matrix", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the matrix as JSON")
-	jwksTimeout := fs.Duration("jwks-timeout", 250*time.Millisecond, "reference bank JWKS fetch timeout")
+	jwksTimeout := fs.Duration("jwks-timeout", time.Second, "reference bank JWKS fetch timeout")
 	var profiles, faults listFlag
 	fs.Var(&profiles, "profile", "profiles to include (default all; repeatable)")
 	fs.Var(&faults, "fault", "faults to include (default all; repeatable)")

@@ -95,6 +95,8 @@ func jwsCases() []*Case {
 					Alter: jwksURL(func(p request.Probes) string { return p.Invalid })},
 				{Name: "blackhole", Title: "server accepts and never answers", Needs: []Capability{LoopbackTarget},
 					Alter: jwksURL(func(p request.Probes) string { return p.Blackhole })},
+				{Name: "not-found", Title: "JWKS URL answers 404", Needs: []Capability{LoopbackTarget},
+					Alter: jwksURL(func(p request.Probes) string { return p.NotFound })},
 			},
 			Expect: judge.Rejected{},
 			ExpectBy: map[string]judge.Expectation{

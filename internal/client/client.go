@@ -6,11 +6,15 @@ package client
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"strings"
@@ -69,10 +73,70 @@ func New(o Options) *Client {
 		request.CertTransport: mk([]tls.Certificate{o.Transport}),
 		request.CertNone:      mk(nil),
 	}, timeout: o.Timeout}
-	if o.Untrusted != nil {
-		c.clients[request.CertUntrusted] = mk([]tls.Certificate{*o.Untrusted})
+	// A probe certificate is presented whatever CAs the server names: Go's client otherwise
+	// offers only a certificate from a named CA, and the probe would silently become "no
+	// certificate".
+	probe := func(cert tls.Certificate) *http.Client {
+		hc := mk(nil)
+		hc.Transport.(*http.Transport).TLSClientConfig.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			return &cert, nil
+		}
+		return hc
 	}
+	if o.Untrusted != nil {
+		c.clients[request.CertUntrusted] = probe(*o.Untrusted)
+	}
+	if forged, err := forgeSubject(o.Transport); err == nil {
+		c.clients[request.CertForged] = probe(forged)
+	}
+	// The legacy probe offers every suite those versions can use, insecure ones included, so a
+	// server that still speaks them is not missed for want of a common suite.
+	legacy := mk([]tls.Certificate{o.Transport})
+	lc := legacy.Transport.(*http.Transport).TLSClientConfig
+	lc.MinVersion, lc.MaxVersion = tls.VersionTLS10, tls.VersionTLS11
+	for _, cs := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
+		for _, v := range cs.SupportedVersions {
+			if v == tls.VersionTLS10 || v == tls.VersionTLS11 {
+				lc.CipherSuites = append(lc.CipherSuites, cs.ID)
+				break
+			}
+		}
+	}
+	c.clients[request.CertLegacyTLS] = legacy
 	return c
+}
+
+// forgeSubject makes a self-signed certificate with the transport certificate's subject and a
+// fresh key.
+func forgeSubject(transport tls.Certificate) (tls.Certificate, error) {
+	if len(transport.Certificate) == 0 {
+		return tls.Certificate{}, errors.New("no transport certificate")
+	}
+	leaf, err := x509.ParseCertificate(transport.Certificate[0])
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: serial,
+		Subject:      leaf.Subject,
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
 }
 
 // Exchange is one recorded call: what was sent and what came back, with secrets removed.

@@ -5,14 +5,18 @@ package harness
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/url"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -56,7 +60,36 @@ type Run struct {
 	Target   string
 	Embedded bool
 	KeyDir   string
-	closers  []func()
+	// Files are the paths of the run's certificates and keys, for reproduction commands.
+	Files   Files
+	closers []func()
+}
+
+// Files are paths of a run's TLS material; empty where the run has no file for it.
+type Files struct {
+	CACert, TransportCert, TransportKey, UntrustedCert, UntrustedKey string
+}
+
+// Fingerprint is a SHA-256 over the run's effective configuration with secrets left out (key
+// material is named by its kid and certificate subject only), so a report can say which setup
+// produced it.
+func (r *Run) Fingerprint() string {
+	id := r.Env.Identity
+	caps := []string{}
+	for c, on := range r.Env.Caps {
+		if on {
+			caps = append(caps, string(c))
+		}
+	}
+	sort.Strings(caps)
+	doc, _ := json.Marshal(map[string]any{
+		"target": r.Target, "profile": r.Profile.Name, "embedded": r.Embedded, "ssa_mode": id.SSAMode,
+		"jwks_url": id.JWKSURL, "aud": id.Aud, "iss": id.Iss, "software_id": id.SoftwareID,
+		"redirect_uris": id.RedirectURIs, "dn": id.DN, "scope": id.Scope, "kid": id.Signing.Kid,
+		"capabilities": caps, "strict": r.Env.Strict,
+	})
+	sum := sha256.Sum256(doc)
+	return hex.EncodeToString(sum[:])
 }
 
 // Close stops whatever the run started.
@@ -119,6 +152,11 @@ func prepareEmbedded(o Options) (*Run, error) {
 		return nil, err
 	}
 	run.KeyDir = keyDir
+	run.Files = Files{
+		CACert:        filepath.Join(keyDir, pki.Files.CA),
+		TransportCert: filepath.Join(keyDir, pki.Files.Transport), TransportKey: filepath.Join(keyDir, pki.Files.TransportKey),
+		UntrustedCert: filepath.Join(keyDir, pki.Files.Untrusted), UntrustedKey: filepath.Join(keyDir, pki.Files.UntrustedKey),
+	}
 	host, err := startJWKSHost("127.0.0.1:0", keys, keys.Server.TLSCertificate())
 	if err != nil {
 		return nil, err
@@ -175,7 +213,8 @@ func prepareConfigured(ctx context.Context, o Options) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	run := &Run{Profile: cfg.Profile, Target: cfg.RegistrationEndpoint}
+	run := &Run{Profile: cfg.Profile, Target: cfg.RegistrationEndpoint, Files: Files{CACert: cfg.CABundle,
+		TransportCert: cfg.TransportCert, TransportKey: cfg.TransportKey, UntrustedCert: cfg.UntrustedCert, UntrustedKey: cfg.UntrustedKey}}
 	transport, err := pki.LoadIssued(cfg.TransportCert, cfg.TransportKey)
 	if err != nil {
 		return nil, fmt.Errorf("transport certificate: %w", err)

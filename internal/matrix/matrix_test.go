@@ -58,7 +58,7 @@ func TestNoFalseAlarms(t *testing.T) {
 	}
 	for _, p := range profile.Names() {
 		run, err := harness.Prepare(context.Background(), harness.Options{Profile: p, Keys: keys, WorkDir: t.TempDir(),
-			JWKSTimeout: 200 * time.Millisecond, RequestTimeout: 3 * time.Second})
+			JWKSTimeout: 500 * time.Millisecond, RequestTimeout: 4 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -59,7 +59,8 @@ func (s *Server) checkClaims(reg *registration) *rejection {
 	c := reg.claims
 	now := s.cfg.Now()
 	for _, name := range p.RequiredClaims {
-		if (name == "exp" && s.fault(FaultSkipExp)) || (name == p.DNClaim && s.fault(FaultSkipDN)) {
+		if (name == "exp" && s.fault(FaultSkipExp)) || (name == p.DNClaim && s.fault(FaultSkipDN)) ||
+			(name == "software_statement" && s.fault(FaultAcceptMissingSSA)) {
 			continue
 		}
 		if _, ok := c[name]; !ok && !s.fault(FaultSkipRequiredClaims) {
@@ -183,8 +184,8 @@ func (s *Server) checkRedirects(reg *registration) *rejection {
 		if s.fault(FaultSkipRedirectChecks) {
 			break
 		}
-		if p.MaxRedirectURILen > 0 && len(u) > p.MaxRedirectURILen {
-			return badRedirect("a redirect URI is longer than %d characters", p.MaxRedirectURILen)
+		if limit := redirectURILimit(p); len(u) > limit {
+			return badRedirect("a redirect URI is longer than %d characters", limit)
 		}
 		parsed, err := url.Parse(u)
 		if err != nil || parsed.Host == "" {

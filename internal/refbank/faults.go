@@ -92,15 +92,15 @@ var (
 		Description: "accepts an unsigned (alg none) registration request without verifying it", Trips: []string{"JWS-01"}})
 	FaultSkipSignature = declare(Fault{Name: "skip-signature-check",
 		Description: "decodes the registration request but never verifies its signature",
-		Trips:       []string{"JWS-05", "JWS-06", "JWS-09"}})
+		Trips:       []string{"JWS-05", "JWS-06", "JWS-07", "JWS-09"}})
 	FaultSkipExp = declare(Fault{Name: "skip-exp-check",
-		Description: "never checks the request's exp claim", Trips: []string{"CLM-01"}})
+		Description: "never checks the request's exp claim", Trips: []string{"CLM-01", "CLM-02"}})
 	FaultJWKSFailOpen = declare(Fault{Name: "jwks-fail-open",
 		Description: "when the TPP's JWKS cannot be fetched, skips signature verification and registers the client",
-		Trips:       []string{"JWS-11/closed-port", "JWS-11/invalid-name", "JWS-11/blackhole"}})
+		Trips:       []string{"JWS-11/closed-port", "JWS-11/invalid-name", "JWS-11/blackhole", "JWS-11/not-found", "JWS-12"}})
 	FaultJWKSError500 = declare(Fault{Name: "jwks-unreachable-500",
 		Description: "answers 500 instead of 400 when the TPP's JWKS cannot be fetched",
-		Trips:       []string{"JWS-11/closed-port", "JWS-11/invalid-name", "JWS-11/blackhole"}})
+		Trips:       []string{"JWS-11/closed-port", "JWS-11/invalid-name", "JWS-11/blackhole", "JWS-11/not-found", "JWS-12"}})
 	FaultOmitClientID = declare(Fault{Name: "omit-client-id",
 		Description: "leaves client_id out of the registration response", Trips: []string{"HP-01"}})
 	FaultAnswer201 = declare(Fault{Name: "answer-201",
@@ -108,23 +108,23 @@ var (
 	FaultEchoOtherRedirects = declare(Fault{Name: "echo-other-redirect-uris",
 		Description: "returns redirect_uris other than the ones registered", Trips: []string{"HP-02"}})
 	FaultEnumOutOfSet = declare(Fault{Name: "application-type-out-of-enum",
-		Description: "returns an application_type outside the documented enum", Trips: []string{"HP-01"}})
+		Description: "returns an application_type outside the documented enum", Trips: []string{"HP-01", "SCH-02"}})
 )
 
 // Faults consulted by the envelope, header and SSA checks.
 var (
 	FaultWrongErrorFormat = declare(Fault{Name: "wrong-error-format",
 		Description: "answers rejections in the other profile family's error body (RFC 7591 vs OBErrorResponse1)",
-		Trips:       []string{"JWS-05", "CLM-01"}})
+		Trips:       []string{"JWS-05", "CLM-01", "SCH-08"}})
 	FaultJWKSNoTimeout = declare(Fault{Name: "jwks-no-timeout",
 		Description: "fetches the TPP's JWKS with no timeout, so a hung JWKS server hangs the registration",
 		Trips:       []string{"JWS-11/blackhole"}})
 	FaultLegacyTLS = declare(Fault{Name: "legacy-tls",
 		Description: "accepts TLS 1.0 and 1.1 handshakes", Trips: []string{"TLS-05"}})
 	FaultCrashOnMalformed = declare(Fault{Name: "crash-on-malformed-jwt",
-		Description: "answers 500 when the body is not a compact JWS", Trips: []string{"HTTP-05"}})
+		Description: "answers 500 when the body is not a compact JWS (or is empty)", Trips: []string{"HTTP-04", "HTTP-05", "JWS-15"}})
 	FaultAnyMediaType = declare(Fault{Name: "any-media-type",
-		Description: "accepts any request Content-Type", Trips: []string{"HTTP-01", "HTTP-03"}})
+		Description: "accepts any request Content-Type", Trips: []string{"HTTP-02", "HTTP-03"}})
 	FaultAcceptAnyAlg = declare(Fault{Name: "accept-any-alg",
 		Description: "verifies the request with whatever JWS alg its header names (RS256, HS256 ...)",
 		Trips:       []string{"JWS-03"}})
@@ -135,21 +135,21 @@ var (
 	FaultTrustEmbeddedKey = declare(Fault{Name: "trust-embedded-jwk",
 		Description: "trusts a key embedded in the request's JWS header instead of the SSA's JWKS", Trips: []string{"JWS-10"}})
 	FaultSkipSSASignature = declare(Fault{Name: "skip-ssa-signature",
-		Description: "never verifies the software statement's signature", Trips: []string{"SSA-03"}})
+		Description: "never verifies the software statement's signature", Trips: []string{"SSA-03", "SSA-04", "SSA-05"}})
 )
 
 // Faults that bend the registration response.
 var (
 	FaultTextPlain = declare(Fault{Name: "text-plain-response",
-		Description: "answers a registration with Content-Type text/plain", Trips: []string{"HP-01"}})
+		Description: "answers a registration with Content-Type text/plain", Trips: []string{"HP-01", "SCH-01"}})
 	FaultScopeShape = declare(Fault{Name: "scope-wrong-json-type",
-		Description: "returns scope as an array where the profile documents a string, or the reverse", Trips: []string{"HP-01"}})
+		Description: "returns scope as an array where the profile documents a string, or the reverse", Trips: []string{"HP-01", "SCH-05"}})
 	FaultModifySSA = declare(Fault{Name: "modify-ssa-in-response",
 		Description: "returns a software_statement that differs from the one sent", Trips: []string{"HP-03"}})
 	FaultIssueSecret = declare(Fault{Name: "issue-client-secret",
 		Description: "issues a client_secret to a tls_client_auth client", Trips: []string{"SCH-07"}})
 	FaultDropDN = declare(Fault{Name: "drop-dn-in-response",
-		Description: "leaves the DN claim out of the registration response", Trips: []string{"HP-02"}})
+		Description: "leaves the DN claim out of the registration response", Trips: []string{"HP-02", "SCH-06"}})
 )
 
 // Faults consulted by the claim rules.
@@ -159,7 +159,7 @@ var (
 	FaultIgnoreOrgStatus = declare(Fault{Name: "ignore-org-status",
 		Description: "registers software of an organisation that is not Active", Trips: []string{"SSA-10"}})
 	FaultSkipRequiredClaims = declare(Fault{Name: "skip-required-claims",
-		Description: "registers a request that lacks required claims", Trips: []string{"CLM-12"}})
+		Description: "registers a request that lacks required claims", Trips: []string{"CLM-12", "CLM-04"}})
 	FaultSkipIat = declare(Fault{Name: "skip-iat-check",
 		Description: "never checks the request's iat claim", Trips: []string{"CLM-03"}})
 	FaultSkipAud = declare(Fault{Name: "skip-aud-check",

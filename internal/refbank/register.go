@@ -24,7 +24,7 @@ type registration struct {
 }
 
 func (s *Server) register(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
+	if r.Method != http.MethodPost && !s.fault(FaultAnyMethod) {
 		w.Header().Set("Allow", http.MethodPost)
 		s.writeError(w, &rejection{status: http.StatusMethodNotAllowed, rfc: "invalid_request", ob: obUnsupported,
 			msg: "method " + r.Method + " is not supported on /register"})
@@ -47,23 +47,28 @@ func (s *Server) validate(r *http.Request) (*registration, *rejection) {
 			return nil, &rejection{status: http.StatusUnauthorized, rfc: "invalid_client", ob: obUnauthorized,
 				msg: "a TLS client certificate is required"}
 		}
-	} else {
+	} else if len(r.TLS.VerifiedChains) > 0 {
+		// Only a certificate the bank verified names the TPP: a bank that skips verification
+		// has no subject to bind the DN claim to.
 		reg.certDN = pki.SubjectDN(r.TLS.PeerCertificates[0])
+	}
+	if got, rej, handled := s.plainJSON(r, reg); handled {
+		return got, rej
 	}
 	if rej := s.checkMediaType(r); rej != nil {
 		return nil, rej
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, s.cfg.MaxBody+1))
+	body, err := io.ReadAll(io.LimitReader(r.Body, s.bodyLimit()+1))
 	if err != nil {
 		return nil, badMetadata(obFieldInvalid, "request body could not be read")
 	}
-	if int64(len(body)) > s.cfg.MaxBody {
+	if int64(len(body)) > s.bodyLimit() {
 		return nil, &rejection{status: http.StatusRequestEntityTooLarge, rfc: profileless, ob: obFieldInvalid,
 			msg: fmt.Sprintf("request body exceeds %d bytes", s.cfg.MaxBody)}
 	}
 	token := strings.TrimSpace(string(body))
 	if token == "" {
-		return nil, badMetadata(obFieldMissing, "request body is empty; a signed registration JWT is required")
+		return nil, s.unparsable(badMetadata(obFieldMissing, "request body is empty; a signed registration JWT is required"))
 	}
 	h, c, err := jose.Decode(token)
 	if err != nil {
@@ -83,6 +88,9 @@ func (s *Server) validate(r *http.Request) (*registration, *rejection) {
 		return nil, rej
 	}
 	if rej := s.checkClaims(reg); rej != nil {
+		return nil, rej
+	}
+	if rej := s.checkLimits(reg); rej != nil {
 		return nil, rej
 	}
 	return reg, nil
@@ -109,7 +117,7 @@ func (s *Server) checkHeader(h jose.Header) *rejection {
 	if alg == "none" && s.fault(FaultAcceptAlgNone) {
 		return nil
 	}
-	if !contains(s.cfg.Profile.RequestAlgs, alg) && !s.fault(FaultAcceptAnyAlg) {
+	if !contains(s.cfg.Profile.RequestAlgs, alg) && !s.fault(FaultAcceptAnyAlg) && !s.acceptsHMAC(alg) {
 		return badMetadata(obSignatureInvalid, "JWS alg %q is not allowed (allowed: %s)", alg, strings.Join(s.cfg.Profile.RequestAlgs, ", "))
 	}
 	if _, ok := h["crit"]; ok && !s.fault(FaultIgnoreCrit) {
@@ -126,6 +134,9 @@ func (s *Server) verifySignature(ctx context.Context, token string, reg *registr
 	alg, _ := reg.header["alg"].(string)
 	if alg == "none" && s.fault(FaultAcceptAlgNone) {
 		return nil
+	}
+	if rej, done := s.verifyByFault(ctx, token, reg); done {
+		return rej
 	}
 	if s.fault(FaultTrustEmbeddedKey) {
 		if _, ok := reg.header["jwk"]; ok {
@@ -185,11 +196,17 @@ func (s *Server) checkSSA(reg *registration) *rejection {
 	raw, present := reg.claims["software_statement"]
 	ssa, isString := raw.(string)
 	if !present || !isString || strings.TrimSpace(ssa) == "" {
+		if !present && s.fault(FaultAcceptMissingSSA) {
+			return s.registerWithoutSSA(reg)
+		}
 		return badSSA(obFieldMissing, "software_statement is missing or not a string")
 	}
 	reg.ssa = ssa
 	h, c, err := jose.Decode(ssa)
 	if err != nil {
+		if s.fault(FaultCrashOnMalformedSSA) {
+			return crashed()
+		}
 		return badSSA(obFieldInvalid, "software_statement is not a JWT: %v", err)
 	}
 	alg, _ := h["alg"].(string)
@@ -211,7 +228,7 @@ func (s *Server) checkSSA(reg *registration) *rejection {
 		return rej
 	}
 	url, _ := c[s.cfg.Profile.JWKSClaim].(string)
-	if url == "" {
+	if url == "" && !s.fault(FaultIgnoreSSAJWKSMissing) {
 		return badSSA(obFieldMissing, "software statement has no %s", s.cfg.Profile.JWKSClaim)
 	}
 	reg.jwksURL = url

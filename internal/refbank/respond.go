@@ -43,7 +43,9 @@ func (s *Server) respond(w http.ResponseWriter, reg *registration) {
 			delete(body, "client_id_issued_at")
 		}
 	}
+	s.overlayRequest(body, reg)
 	s.bend(body)
+	s.bendResponse(body, reg)
 	s.mu.Lock()
 	s.clients[clientID] = body
 	s.mu.Unlock()

@@ -196,7 +196,7 @@ func (s *Server) Clients() int {
 
 func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 	base := "https://" + r.Host
-	writeJSON(w, http.StatusOK, map[string]any{
+	doc := map[string]any{
 		"issuer":                                      base,
 		"registration_endpoint":                       base + "/register",
 		"token_endpoint":                              base + "/token",
@@ -204,5 +204,7 @@ func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
 		"request_object_signing_alg_values_supported": s.cfg.Profile.ResponseAlgs,
 		"id_token_signing_alg_values_supported":       s.cfg.Profile.ResponseAlgs,
 		"tls_client_certificate_bound_access_tokens":  true,
-	})
+	}
+	s.bendDiscovery(doc)
+	writeJSON(w, http.StatusOK, doc)
 }

@@ -37,6 +37,11 @@ const (
 	CertNone Cert = "none"
 	// CertUntrusted presents a certificate from a CA the target does not trust.
 	CertUntrusted Cert = "untrusted"
+	// CertForged presents a self-signed certificate that copies the transport certificate's
+	// subject: what anyone could make, so a bank that checks only the DN is not protected.
+	CertForged Cert = "forged"
+	// CertLegacyTLS presents the transport certificate over TLS 1.0 or 1.1 only.
+	CertLegacyTLS Cert = "legacy-tls"
 )
 
 // Identity is the TPP as the run presents it: keys, URLs and the claim values from the config.

@@ -1,0 +1,92 @@
+package refbank_test
+
+import (
+	"crypto/x509"
+	"encoding/pem"
+	"strings"
+	"testing"
+
+	"github.com/dcrconform/dcrconform/internal/refbank"
+	"github.com/dcrconform/dcrconform/internal/request"
+)
+
+// claimFaultCases pin the faults of faults_claims.go: the clean bank refuses, the faulty one
+// does what its description says.
+func claimFaultCases(t *testing.T) []faultCase {
+	der, err := x509.MarshalPKIXPublicKey(&keys.Signing.Key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	publicPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+	return []faultCase{
+		{fault: refbank.FaultHMACPublicKey,
+			send: alter(func(d *request.Draft, _ *bankEnv) {
+				d.Alg, d.JWTHeader["alg"], d.Key = "HS256", "HS256", publicPEM
+			}),
+			clean: rejected(rejection{msg: `alg "HS256"`}), faulty: succeeded},
+		{fault: refbank.FaultAcceptMissingSSA,
+			send:  alter(func(d *request.Draft, _ *bankEnv) { d.OmitSSA = true }),
+			clean: rejected(rejection{rfc: "invalid_software_statement"}), faulty: succeeded},
+		{fault: refbank.FaultCrashOnMalformedSSA,
+			send: alter(func(d *request.Draft, _ *bankEnv) {
+				s := "not-a-software-statement"
+				d.SSA = &s
+			}),
+			clean: rejected(rejection{rfc: "invalid_software_statement"}), faulty: status(500)},
+		{fault: refbank.FaultIgnoreSSAJWKSMissing,
+			send: alter(func(d *request.Draft, _ *bankEnv) {
+				delete(d.SSAClaims, "software_jwks_endpoint")
+				delete(d.SSAClaims, "org_jwks_endpoint")
+			}),
+			clean: rejected(rejection{rfc: "invalid_software_statement"}), faulty: succeeded},
+		{fault: refbank.FaultPreferRequestMetadata, profiles: []string{"obie-3.2"},
+			send:  alter(func(d *request.Draft, _ *bankEnv) { d.Claims["software_client_name"] = "from the request" }),
+			clean: succeededWith("software_client_name", "dcrconform test TPP"), faulty: succeededWith("software_client_name", "from the request")},
+	}
+}
+
+func TestClaimFaultsFlipBehaviour(t *testing.T) {
+	for _, fc := range claimFaultCases(t) {
+		f, ok := refbank.LookupFault(fc.fault)
+		if !ok {
+			t.Fatalf("fault %q is not declared", fc.fault)
+		}
+		profiles := fc.profiles
+		if profiles == nil {
+			profiles = []string{"revolut", "obie-3.2"}
+		}
+		for _, name := range profiles {
+			if !f.AppliesTo(name) {
+				continue
+			}
+			fc, name := fc, name
+			t.Run(fc.fault+"/"+name, func(t *testing.T) {
+				t.Parallel()
+				for _, on := range []bool{false, true} {
+					var opts []envOption
+					check := fc.clean
+					if on {
+						opts, check = []envOption{withFaults(fc.fault)}, fc.faulty
+					}
+					e := newEnv(t, name, opts...)
+					prep, r := fc.send(t, e)
+					check(t, e, prep, r)
+				}
+			})
+		}
+	}
+}
+
+// TestRedirectURILimitInherited: a profile documenting no limit of its own (Revolut) inherits
+// OBIE v3.1's 256 characters.
+func TestRedirectURILimitInherited(t *testing.T) {
+	for _, name := range []string{"revolut", "obie-3.2"} {
+		e := newEnv(t, name)
+		long := "https://tpp.dcrconform.example/" + strings.Repeat("c", 250)
+		_, r := e.register(t, func(d *request.Draft) {
+			d.Claims["redirect_uris"] = []any{long}
+			d.SetSSAClaim(e.p.RedirectClaim, []any{long})
+		})
+		wantRejected(t, e.p.ErrorFormat, r, rejection{rfc: "invalid_redirect_uri", msg: "longer than 256"})
+	}
+}
