@@ -96,7 +96,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	code := engine.ExitCode(res.Outcomes)
 	fmt.Fprintf(stdout, "%s: %s in %s\nreports: %s (junit.xml, report.json, report.html)\nevidence bundle: %s (check with: dcrconform verify %s)\n",
-		resultWord(code), engine.Count(res.Outcomes), meta.Finished.Sub(meta.Started).Round(time.Millisecond),
+		engine.ResultWord(code), engine.Count(res.Outcomes), meta.Finished.Sub(meta.Started).Round(time.Millisecond),
 		*reportsDir, bundleDir, bundleDir)
 	return code
 }
@@ -144,17 +144,6 @@ func writeReports(dir, workDir, keyPath string, meta evidence.Meta, res register
 		return "", fmt.Errorf("evidence bundle: %v", err)
 	}
 	return bundle, nil
-}
-
-func resultWord(code int) string {
-	switch code {
-	case engine.ExitOK:
-		return "CONFORMANT"
-	case engine.ExitPartial:
-		return "PARTIAL (MUST cases skipped)"
-	default:
-		return "NOT CONFORMANT"
-	}
 }
 
 func progressLine(o engine.Outcome) string {

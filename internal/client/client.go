@@ -43,7 +43,7 @@ type Options struct {
 	Untrusted *tls.Certificate
 	// Timeout bounds each call, from dial to the last body byte.
 	Timeout time.Duration
-	// MinTLS and MaxTLS bound the TLS versions offered (0: Go's defaults, TLS 1.2 minimum).
+	// MinTLS is the lowest TLS version offered (0: TLS 1.2); the legacy-TLS probe has its own.
 	MinTLS uint16
 }
 

@@ -238,6 +238,18 @@ const (
 	ExitPartial = 3 // nothing failed, but MUST cases were skipped for missing capabilities
 )
 
+// ResultWord names a run's result for people: the console summary and the evidence manifest.
+func ResultWord(code int) string {
+	switch code {
+	case ExitOK:
+		return "CONFORMANT"
+	case ExitPartial:
+		return "PARTIAL (MUST cases skipped)"
+	default:
+		return "NOT CONFORMANT"
+	}
+}
+
 // ExitCode computes the run's exit code from its outcomes, never from Ginkgo's boolean.
 func ExitCode(outs []Outcome) int {
 	code := ExitOK

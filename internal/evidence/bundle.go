@@ -136,7 +136,7 @@ func WriteBundle(dir string, meta Meta, outs []engine.Outcome, reports map[strin
 	}
 	m.VCSRevision, m.VCSModified = vcsInfo()
 	m.ExitCode = engine.ExitCode(outs)
-	m.Result = resultText(m.ExitCode)
+	m.Result = engine.ResultWord(m.ExitCode)
 	for _, v := range verdictOrder {
 		m.Counts[string(v)] = 0
 	}
@@ -254,17 +254,6 @@ func reportName(name string) (string, error) {
 		return "", fmt.Errorf("evidence bundle: report name %q is inside %s/, which holds per-case evidence", name, CasesDir)
 	}
 	return clean, nil
-}
-
-func resultText(code int) string {
-	switch code {
-	case engine.ExitOK:
-		return "CONFORMANT"
-	case engine.ExitPartial:
-		return "PARTIAL (MUST cases skipped)"
-	default:
-		return "NOT CONFORMANT"
-	}
 }
 
 func vcsInfo() (revision string, modified bool) {

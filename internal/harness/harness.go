@@ -51,6 +51,9 @@ type Options struct {
 	RequestTimeout time.Duration
 	// Keys reuses a key set instead of generating one (tests and the fault matrix make keys once).
 	Keys *pki.Set
+	// KeyDir, with Keys, is where those keys are already written; the run then does not write
+	// them again (the fault matrix starts hundreds of runs from one key set).
+	KeyDir string
 }
 
 // Run is a prepared run.
@@ -147,9 +150,12 @@ func prepareEmbedded(o Options) (*Run, error) {
 		}
 	}
 	run := &Run{Profile: p, Embedded: true}
-	keyDir := filepath.Join(o.WorkDir, "keys")
-	if err := keys.WriteDir(keyDir); err != nil {
-		return nil, err
+	keyDir := o.KeyDir
+	if keyDir == "" || o.Keys == nil {
+		keyDir = filepath.Join(o.WorkDir, "keys")
+		if err := keys.WriteDir(keyDir); err != nil {
+			return nil, err
+		}
 	}
 	run.KeyDir = keyDir
 	run.Files = Files{

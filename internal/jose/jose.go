@@ -134,13 +134,9 @@ func Decode(token string) (Header, Claims, error) {
 	if len(parts) != 3 && !(len(parts) == 2 && token != "") {
 		return nil, nil, fmt.Errorf("%w: %d segments, want 3", ErrMalformed, len(parts))
 	}
-	hb, err := decodeSegment(parts[0])
+	h, err := decodeHeader(parts[0])
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: header: %v", ErrMalformed, err)
-	}
-	var h Header
-	if err := strictObject(hb, &h); err != nil {
-		return nil, nil, fmt.Errorf("%w: header is not a JSON object", ErrMalformed)
+		return nil, nil, err
 	}
 	pb, err := decodeSegment(parts[1])
 	if err != nil {
@@ -154,6 +150,19 @@ func Decode(token string) (Header, Claims, error) {
 		return nil, nil, fmt.Errorf("%w: 2 segments but alg is not none", ErrMalformed)
 	}
 	return h, c, nil
+}
+
+// decodeHeader decodes a protected-header segment, which must be a JSON object.
+func decodeHeader(seg string) (Header, error) {
+	hb, err := decodeSegment(seg)
+	if err != nil {
+		return nil, fmt.Errorf("%w: header: %v", ErrMalformed, err)
+	}
+	var h Header
+	if err := strictObject(hb, &h); err != nil {
+		return nil, fmt.Errorf("%w: header is not a JSON object", ErrMalformed)
+	}
+	return h, nil
 }
 
 func strictObject(b []byte, v any) error {
@@ -247,6 +256,19 @@ func (s *KeySet) Kids() []string {
 	return out
 }
 
+// PublicKey returns the public key the set holds under kid.
+func (s *KeySet) PublicKey(kid string) (crypto.PublicKey, error) {
+	key, ok := s.set.LookupKeyID(kid)
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownKid, kid)
+	}
+	var raw any
+	if err := key.Raw(&raw); err != nil {
+		return nil, fmt.Errorf("key %q: %w", kid, err)
+	}
+	return raw, nil
+}
+
 // Verify checks a compact JWS against the set: the header alg must be one of allowed, the header
 // kid must name a key in the set, crit must be absent (no extension is understood), and the
 // signature must verify with that key under that alg. It returns the decoded header and claims.
@@ -266,13 +288,9 @@ func (s *KeySet) Verify(token string, allowed []string) (Header, Claims, error) 
 	if kid == "" {
 		return h, c, ErrNoKid
 	}
-	key, ok := s.set.LookupKeyID(kid)
-	if !ok {
-		return h, c, fmt.Errorf("%w: %q", ErrUnknownKid, kid)
-	}
-	var raw any
-	if err := key.Raw(&raw); err != nil {
-		return h, c, fmt.Errorf("key %q: %w", kid, err)
+	raw, err := s.PublicKey(kid)
+	if err != nil {
+		return h, c, err
 	}
 	if _, err := jws.Verify([]byte(token), jws.WithKey(jwa.SignatureAlgorithm(alg), raw)); err != nil {
 		return h, c, ErrBadSignature

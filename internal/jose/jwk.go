@@ -188,13 +188,9 @@ func VerifyPayload(token string, pub crypto.PublicKey) ([]byte, Header, error) {
 	if parts[0] == "" || parts[1] == "" || parts[2] == "" {
 		return nil, nil, fmt.Errorf("%w: empty segment", ErrMalformed)
 	}
-	hb, err := decodeSegment(parts[0])
+	h, err := decodeHeader(parts[0])
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: header: %v", ErrMalformed, err)
-	}
-	var h Header
-	if err := strictObject(hb, &h); err != nil {
-		return nil, nil, fmt.Errorf("%w: header is not a JSON object", ErrMalformed)
+		return nil, nil, err
 	}
 	if alg, _ := h["alg"].(string); alg != want {
 		return nil, h, fmt.Errorf("%w: %q (the key signs with %s)", ErrAlgNotAllowed, h["alg"], want)
@@ -208,6 +204,9 @@ func VerifyPayload(token string, pub crypto.PublicKey) ([]byte, Header, error) {
 	payload, err := jws.Verify([]byte(token), jws.WithKey(jwa.SignatureAlgorithm(want), pub))
 	if err != nil {
 		return nil, h, ErrBadSignature
+	}
+	if err := strictPSS(token, want, pub); err != nil {
+		return nil, h, err
 	}
 	return payload, h, nil
 }

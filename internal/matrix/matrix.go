@@ -130,6 +130,10 @@ func Run(ctx context.Context, cat *catalogue.Catalogue, o Options) (*Result, err
 		return nil, err
 	}
 	defer os.RemoveAll(work)
+	keyDir := filepath.Join(work, "keys")
+	if err := o.Keys.WriteDir(keyDir); err != nil {
+		return nil, err
+	}
 	res := &Result{CleanFailures: map[string][]string{}}
 	type job struct {
 		prof  profile.Profile
@@ -154,18 +158,18 @@ func Run(ctx context.Context, cat *catalogue.Catalogue, o Options) (*Result, err
 	// timeouts, so they run side by side.
 	sem := make(chan struct{}, o.Runs)
 	var wg sync.WaitGroup
-	for i, j := range jobs {
+	for _, j := range jobs {
 		wg.Add(1)
 		sem <- struct{}{}
-		go func(i int, j *job) {
+		go func(j *job) {
 			defer wg.Done()
 			defer func() { <-sem }()
 			var names []string
 			if j.fault != nil {
 				names = []string{j.fault.Name}
 			}
-			j.outs, j.err = runOnce(ctx, o, filepath.Join(work, fmt.Sprint(i)), j.prof.Name, names, cat.Items(j.prof))
-		}(i, j)
+			j.outs, j.err = runOnce(ctx, o, keyDir, j.prof.Name, names, cat.Items(j.prof))
+		}(j)
 	}
 	wg.Wait()
 	clean := map[string]map[string]engine.Outcome{}
@@ -215,9 +219,9 @@ func Run(ctx context.Context, cat *catalogue.Catalogue, o Options) (*Result, err
 	return res, nil
 }
 
-func runOnce(ctx context.Context, o Options, work, prof string, faults []string, items []catalogue.Item) (map[string]engine.Outcome, error) {
-	run, err := harness.Prepare(ctx, harness.Options{Profile: prof, Faults: faults, Keys: o.Keys,
-		WorkDir: work, JWKSTimeout: o.JWKSTimeout, RequestTimeout: o.RequestTimeout})
+func runOnce(ctx context.Context, o Options, keyDir, prof string, faults []string, items []catalogue.Item) (map[string]engine.Outcome, error) {
+	run, err := harness.Prepare(ctx, harness.Options{Profile: prof, Faults: faults, Keys: o.Keys, KeyDir: keyDir,
+		JWKSTimeout: o.JWKSTimeout, RequestTimeout: o.RequestTimeout})
 	if err != nil {
 		return nil, err
 	}

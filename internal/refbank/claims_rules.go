@@ -8,15 +8,9 @@ import (
 	"crypto/sha512"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/json"
 	"encoding/pem"
-	"errors"
-	"fmt"
 	"hash"
-	"io"
-	"math/big"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/dcrconform/dcrconform/internal/jose"
@@ -90,13 +84,14 @@ func (s *Server) overlayRequest(body map[string]any, reg *registration) {
 // verifyHMACWithPublicKey is the algorithm-confusion bug: it takes the RSA key the header's kid
 // names in the TPP's JWKS, renders it as PEM and uses that text as the HMAC secret.
 func (s *Server) verifyHMACWithPublicKey(ctx context.Context, token, alg string, reg *registration) *rejection {
-	doc, err := s.jwks.document(ctx, reg.jwksURL)
+	set, err := s.jwks.fetch(ctx, reg.jwksURL)
 	if err != nil {
 		return badMetadata(obFieldInvalid, "Failed to fetch public key from %s: %s", reg.jwksURL, fetchReason(err))
 	}
 	kid, _ := reg.header["kid"].(string)
-	pub, err := rsaKeyByKid(doc, kid)
-	if err != nil {
+	key, err := set.PublicKey(kid)
+	pub, isRSA := key.(*rsa.PublicKey)
+	if err != nil || !isRSA {
 		return badMetadata(obSignatureInvalid, "JWS kid is not in the key set at %s", reg.jwksURL)
 	}
 	der, err := x509.MarshalPKIXPublicKey(pub)
@@ -115,55 +110,4 @@ func (s *Server) verifyHMACWithPublicKey(ctx context.Context, token, alg string,
 		return badMetadata(obSignatureInvalid, "JWS signature does not verify")
 	}
 	return nil
-}
-
-// document GETs the raw JWKS document under the same rules as fetch (https only, 200, 1 MiB).
-func (f *fetcher) document(ctx context.Context, raw string) ([]byte, error) {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return nil, errors.New("not a URL")
-	}
-	if u.Scheme != "https" {
-		return nil, fmt.Errorf("scheme %q is not https", u.Scheme)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, raw, nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := f.client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("status %d", resp.StatusCode)
-	}
-	return io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-}
-
-func rsaKeyByKid(doc []byte, kid string) (*rsa.PublicKey, error) {
-	var set struct {
-		Keys []struct {
-			Kid string `json:"kid"`
-			Kty string `json:"kty"`
-			N   string `json:"n"`
-			E   string `json:"e"`
-		} `json:"keys"`
-	}
-	if err := json.Unmarshal(doc, &set); err != nil {
-		return nil, err
-	}
-	for _, k := range set.Keys {
-		if k.Kid != kid || k.Kty != "RSA" {
-			continue
-		}
-		n, errN := base64.RawURLEncoding.DecodeString(k.N)
-		e, errE := base64.RawURLEncoding.DecodeString(k.E)
-		if errN != nil || errE != nil || len(e) == 0 || len(e) > 4 {
-			return nil, errors.New("malformed RSA key")
-		}
-		return &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}, nil
-	}
-	return nil, errors.New("kid not found")
 }

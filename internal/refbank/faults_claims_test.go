@@ -45,38 +45,6 @@ func claimFaultCases(t *testing.T) []faultCase {
 	}
 }
 
-func TestClaimFaultsFlipBehaviour(t *testing.T) {
-	for _, fc := range claimFaultCases(t) {
-		f, ok := refbank.LookupFault(fc.fault)
-		if !ok {
-			t.Fatalf("fault %q is not declared", fc.fault)
-		}
-		profiles := fc.profiles
-		if profiles == nil {
-			profiles = []string{"revolut", "obie-3.2"}
-		}
-		for _, name := range profiles {
-			if !f.AppliesTo(name) {
-				continue
-			}
-			fc, name := fc, name
-			t.Run(fc.fault+"/"+name, func(t *testing.T) {
-				t.Parallel()
-				for _, on := range []bool{false, true} {
-					var opts []envOption
-					check := fc.clean
-					if on {
-						opts, check = []envOption{withFaults(fc.fault)}, fc.faulty
-					}
-					e := newEnv(t, name, opts...)
-					prep, r := fc.send(t, e)
-					check(t, e, prep, r)
-				}
-			})
-		}
-	}
-}
-
 // TestRedirectURILimitInherited: a profile documenting no limit of its own (Revolut) inherits
 // OBIE v3.1's 256 characters.
 func TestRedirectURILimitInherited(t *testing.T) {

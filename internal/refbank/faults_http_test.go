@@ -103,38 +103,6 @@ func httpFaultCases() []faultCase {
 	}
 }
 
-func TestHTTPFaultsFlipBehaviour(t *testing.T) {
-	for _, fc := range httpFaultCases() {
-		f, ok := refbank.LookupFault(fc.fault)
-		if !ok {
-			t.Fatalf("fault %q is not declared", fc.fault)
-		}
-		profiles := fc.profiles
-		if profiles == nil {
-			profiles = []string{"revolut", "obie-3.2"}
-		}
-		for _, name := range profiles {
-			if !f.AppliesTo(name) {
-				continue
-			}
-			fc, name := fc, name
-			t.Run(fc.fault+"/"+name, func(t *testing.T) {
-				t.Parallel()
-				for _, on := range []bool{false, true} {
-					var opts []envOption
-					check := fc.clean
-					if on {
-						opts, check = []envOption{withFaults(fc.fault)}, fc.faulty
-					}
-					e := newEnv(t, name, opts...)
-					prep, r := fc.send(t, e)
-					check(t, e, prep, r)
-				}
-			})
-		}
-	}
-}
-
 // TestDNBindingNeedsAVerifiedCertificate: a bank that does not verify client certificates has no
 // subject to hold the DN claim against, so a forged one with the victim's subject gets through.
 func TestDNBindingNeedsAVerifiedCertificate(t *testing.T) {

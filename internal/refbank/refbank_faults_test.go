@@ -374,9 +374,12 @@ func sendEmbeddedJWK(t *testing.T, e *bankEnv) (*request.Prepared, *result) {
 	return prep, e.send(t, prep)
 }
 
+// TestFaultsFlipBehaviour sends each fault's probe to a clean bank and to a bank with only that
+// fault on, and checks both answers: the fault must change exactly the behaviour it names.
 func TestFaultsFlipBehaviour(t *testing.T) {
 	covered := map[string]bool{}
-	for _, fc := range faultCases() {
+	all := append(append(faultCases(), claimFaultCases(t)...), httpFaultCases()...)
+	for _, fc := range all {
 		f, ok := refbank.LookupFault(fc.fault)
 		if !ok {
 			t.Errorf("fault %q is not declared", fc.fault)
@@ -419,7 +422,7 @@ func TestFaultsFlipBehaviour(t *testing.T) {
 		}
 	}
 	if len(missing) > 0 {
-		t.Logf("faults without a unit test here: %s", strings.Join(missing, ", "))
+		t.Errorf("faults without a unit test: %s", strings.Join(missing, ", "))
 	}
 }
 
