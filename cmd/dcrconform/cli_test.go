@@ -9,7 +9,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
-	"encoding/xml"
 	"math/big"
 	"os"
 	"os/exec"
@@ -24,6 +23,7 @@ import (
 	"github.com/dcrconform/dcrconform/internal/engine"
 	"github.com/dcrconform/dcrconform/internal/evidence"
 	"github.com/dcrconform/dcrconform/internal/harness"
+	junit "github.com/joshdk/go-junit"
 )
 
 // The CLI is tested as users run it: a built binary in child processes, because Ginkgo allows
@@ -65,34 +65,29 @@ func runCLI(t *testing.T, dir string, args ...string) result {
 	return result{code, out.String(), errb.String()}
 }
 
-type junitDoc struct {
-	Tests    int `xml:"tests,attr"`
-	Failures int `xml:"failures,attr"`
-	Suites   []struct {
-		Cases []struct {
-			Name    string    `xml:"name,attr"`
-			Failure *struct{} `xml:"failure"`
-			Skipped *struct{} `xml:"skipped"`
-		} `xml:"testcase"`
-	} `xml:"testsuite"`
-}
-
+// readJUnit reads a report with the third-party go-junit parser, as a CI system would, and
+// checks that every testcase carries the properties a reader of the report relies on.
 func readJUnit(t *testing.T, path string) (passed, failed []string) {
 	t.Helper()
-	data, err := os.ReadFile(path)
+	suites, err := junit.IngestFile(path)
 	if err != nil {
-		t.Fatalf("read junit: %v", err)
-	}
-	var doc junitDoc
-	if err := xml.Unmarshal(data, &doc); err != nil {
 		t.Fatalf("parse junit: %v", err)
 	}
-	for _, s := range doc.Suites {
-		for _, c := range s.Cases {
-			switch {
-			case c.Failure != nil:
+	for _, s := range suites {
+		for _, c := range s.Tests {
+			id := c.Properties["id"]
+			if id == "" || !strings.HasPrefix(c.Name, id+": ") {
+				t.Errorf("testcase %q: name is not \"<id>: <title>\" for id %q", c.Name, id)
+			}
+			for _, k := range []string{"level", "spec_ref", "profile", "verdict", "reason"} {
+				if c.Properties[k] == "" {
+					t.Errorf("testcase %q has no %s property", c.Name, k)
+				}
+			}
+			switch c.Status {
+			case junit.StatusFailed, junit.StatusError:
 				failed = append(failed, c.Name)
-			case c.Skipped == nil:
+			case junit.StatusPassed:
 				passed = append(passed, c.Name)
 			}
 		}

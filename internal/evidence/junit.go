@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,7 +40,7 @@ type junitSuites struct {
 	Failures int          `xml:"failures,attr"`
 	Errors   int          `xml:"errors,attr"`
 	Skipped  int          `xml:"skipped,attr"`
-	Time     float64      `xml:"time,attr"`
+	Time     seconds      `xml:"time,attr"`
 	Suites   []junitSuite `xml:"testsuite"`
 }
 
@@ -49,10 +50,19 @@ type junitSuite struct {
 	Failures   int             `xml:"failures,attr"`
 	Errors     int             `xml:"errors,attr"`
 	Skipped    int             `xml:"skipped,attr"`
-	Time       float64         `xml:"time,attr"`
+	Time       seconds         `xml:"time,attr"`
 	Timestamp  string          `xml:"timestamp,attr"`
 	Properties []junitProperty `xml:"properties>property"`
 	Cases      []junitCase     `xml:"testcase"`
+}
+
+// seconds is a JUnit time attribute. It is written in fixed notation because the common JUnit
+// schemas type it as xs:decimal, which has no exponent: Go's default "2.4e-05" breaks strict readers.
+type seconds float64
+
+// MarshalXMLAttr writes the duration with millisecond-and-below precision and no exponent.
+func (s seconds) MarshalXMLAttr(name xml.Name) (xml.Attr, error) {
+	return xml.Attr{Name: name, Value: strconv.FormatFloat(float64(s), 'f', 6, 64)}, nil
 }
 
 type junitProperty struct {
@@ -61,9 +71,13 @@ type junitProperty struct {
 }
 
 type junitCase struct {
-	Name       string          `xml:"name,attr"`
-	Classname  string          `xml:"classname,attr"`
-	Time       float64         `xml:"time,attr"`
+	Name      string  `xml:"name,attr"`
+	Classname string  `xml:"classname,attr"`
+	Time      seconds `xml:"time,attr"`
+	// Attrs repeat Properties as testcase attributes. Consumers differ: Jenkins and pytest-style
+	// readers take a testcase's <properties>, while others (go-junit among them) only keep the
+	// testcase's attributes, and would otherwise lose the level and spec reference.
+	Attrs      []xml.Attr      `xml:",any,attr"`
 	Properties []junitProperty `xml:"properties>property,omitempty"`
 	Failure    *junitFailure   `xml:"failure,omitempty"`
 	Skipped    *junitSkipped   `xml:"skipped,omitempty"`
@@ -110,7 +124,7 @@ func WriteJUnit(path string, meta Meta, outs []engine.Outcome) error {
 		for _, o := range list {
 			s.Cases = append(s.Cases, junitTestcase(o))
 			s.Tests++
-			s.Time += o.Duration.Seconds()
+			s.Time += seconds(o.Duration.Seconds())
 			switch o.Verdict {
 			case engine.Fail:
 				s.Failures++
@@ -133,7 +147,7 @@ func WriteJUnit(path string, meta Meta, outs []engine.Outcome) error {
 
 func junitTestcase(o engine.Outcome) junitCase {
 	c := junitCase{
-		Name: o.ID + ": " + o.Title, Classname: "dcrconform." + o.Group, Time: o.Duration.Seconds(),
+		Name: o.ID + ": " + o.Title, Classname: "dcrconform." + o.Group, Time: seconds(o.Duration.Seconds()),
 		Properties: []junitProperty{
 			{"id", o.ID}, {"level", string(o.Level)}, {"spec_ref", o.Ref}, {"profile", o.Profile},
 			{"verdict", string(o.Verdict)}, {"expected", o.Expected}, {"reason", o.Reason},
@@ -150,6 +164,9 @@ func junitTestcase(o engine.Outcome) junitCase {
 	case engine.Warn:
 		c.Properties = append(c.Properties, junitProperty{"warning", o.Reason})
 		c.SystemOut = "WARNING (SHOULD): " + o.ID + " did not hold: " + o.Reason
+	}
+	for _, p := range c.Properties {
+		c.Attrs = append(c.Attrs, xml.Attr{Name: xml.Name{Local: p.Name}, Value: p.Value})
 	}
 	return c
 }
