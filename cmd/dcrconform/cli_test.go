@@ -4,11 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ecdsa"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"html"
 	"math/big"
 	"os"
 	"os/exec"
@@ -116,6 +118,25 @@ func TestRunSelectionErrorsExit2(t *testing.T) {
 		if r := runCLI(t, dir, args...); r.code != 2 {
 			t.Errorf("%v: exit %d, want 2 (stderr %q)", args, r.code, r.stderr)
 		}
+	}
+}
+
+// Private keys never go where reports go: a work directory or evidence key under --reports is
+// refused before anything runs.
+func TestKeysOutsideReports(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"run", "--work-dir", "reports/keys"},
+		{"run", "--work-dir", "reports"},
+		{"run", "--reports", "out", "--evidence-key", "./out/../out/key.pem"},
+	} {
+		r := runCLI(t, dir, args...)
+		if r.code != 2 || !strings.Contains(r.stderr, "inside the reports directory") {
+			t.Errorf("%v: exit %d, stderr %q; want 2 naming the problem", args, r.code, r.stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "reports")); !os.IsNotExist(err) {
+		t.Errorf("a refused run wrote reports/ (%v)", err)
 	}
 }
 
@@ -344,15 +365,21 @@ func TestReportsHoldNoSecrets(t *testing.T) {
 		t.Fatalf("secrets found in %v", hits)
 	}
 	// Issued client secrets are random, so look for any value that is not the redaction marker.
+	// The HTML report escapes quotes (&#34;), so each file is read HTML-unescaped too; and the
+	// fault's redacted secrets must be found at all, or the pattern no longer matches the files.
 	leak := regexp.MustCompile(`client_secret\\?"\s*:\s*\\?"([^"\\]+)`)
+	seen := map[string]bool{}
 	err = filepath.Walk(filepath.Join(dir, "reports"), func(p string, info os.FileInfo, err error) error {
 		if err != nil || info.IsDir() {
 			return err
 		}
 		data, _ := os.ReadFile(p)
-		for _, m := range leak.FindAllSubmatch(data, -1) {
-			if string(m[1]) != client.Redacted {
-				t.Errorf("%s holds a client_secret value", p)
+		for _, text := range []string{string(data), html.UnescapeString(string(data))} {
+			for _, m := range leak.FindAllStringSubmatch(text, -1) {
+				seen[filepath.Ext(p)] = true
+				if m[1] != client.Redacted {
+					t.Errorf("%s holds a client_secret value", p)
+				}
 			}
 		}
 		return nil
@@ -360,10 +387,15 @@ func TestReportsHoldNoSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, ext := range []string{".json", ".html"} { // the JUnit file holds no response bodies
+		if !seen[ext] {
+			t.Errorf("no client_secret member found in any %s report: the leak check did not look at them", ext)
+		}
+	}
 }
 
 // keySecrets reads every private key the run wrote and returns its forms: PEM text, DER, and the
-// base64url JWK private members of RSA keys.
+// base64url JWK private members (d p q dp dq qi of RSA keys, d of EC keys).
 func keySecrets(t *testing.T, root string) [][]byte {
 	t.Helper()
 	var out [][]byte
@@ -378,11 +410,20 @@ func keySecrets(t *testing.T, root string) [][]byte {
 		}
 		out = append(out, data, block.Bytes)
 		key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-		if rk, ok := key.(*rsa.PrivateKey); ok && err == nil {
-			rk.Precompute()
-			for _, n := range []*big.Int{rk.D, rk.Primes[0], rk.Primes[1], rk.Precomputed.Dp, rk.Precomputed.Dq, rk.Precomputed.Qinv} {
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+			return nil
+		}
+		switch k := key.(type) {
+		case *rsa.PrivateKey:
+			k.Precompute()
+			for _, n := range []*big.Int{k.D, k.Primes[0], k.Primes[1], k.Precomputed.Dp, k.Precomputed.Dq, k.Precomputed.Qinv} {
 				out = append(out, []byte(base64.RawURLEncoding.EncodeToString(n.Bytes())))
 			}
+		case *ecdsa.PrivateKey:
+			out = append(out, []byte(base64.RawURLEncoding.EncodeToString(k.D.FillBytes(make([]byte, (k.Curve.Params().BitSize+7)/8)))))
+		default:
+			t.Errorf("%s: unexpected key type %T", p, key)
 		}
 		return nil
 	})

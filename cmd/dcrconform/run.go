@@ -49,6 +49,13 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() > 0 {
 		return fail(stderr, "run takes no arguments (got %q)", fs.Arg(0))
 	}
+	// Everything under the reports directory is shared (CI artefacts, the bundle a certifier
+	// receives), so a private key there would leak.
+	for flagName, path := range map[string]string{"--work-dir": *workDir, "--evidence-key": *evidenceKey} {
+		if path != "" && inside(*reportsDir, path) {
+			return fail(stderr, "%s %s is inside the reports directory %s; private keys must stay out of reports", flagName, path, *reportsDir)
+		}
+	}
 	cat := catalogue.Default()
 	if err := cat.Validate(); err != nil {
 		return fail(stderr, "%v", err)
@@ -87,9 +94,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "the run ended early: %d of %d cases ran", len(res.Outcomes), len(items))
 	}
 	meta.ConfigFingerprint = run.Fingerprint()
-	f := run.Files
-	meta.KeyPaths = evidence.KeyPaths{CACert: f.CACert, TransportCert: f.TransportCert, TransportKey: f.TransportKey,
-		UntrustedCert: f.UntrustedCert, UntrustedKey: f.UntrustedKey}
+	meta.KeyPaths = evidence.KeyPaths(run.Files)
 	bundleDir, err := writeReports(*reportsDir, *workDir, *evidenceKey, meta, res)
 	if err != nil {
 		return fail(stderr, "%v", err)
@@ -106,50 +111,52 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 // run's, for CI; the bundle is what a certifier receives.
 func writeReports(dir, workDir, keyPath string, meta evidence.Meta, res register.Result) (string, error) {
 	runID := meta.Started.UTC().Format("20060102T150405.000Z")
-	stage, err := os.MkdirTemp("", "dcrconform-reports")
-	if err != nil {
+	render := map[string]func() ([]byte, error){
+		"junit.xml":   func() ([]byte, error) { return evidence.JUnit(meta, res.Outcomes) },
+		"report.json": func() ([]byte, error) { return evidence.GinkgoJSON(res.Report) },
+		"report.html": func() ([]byte, error) { return evidence.HTML(meta, res.Outcomes) },
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	defer os.RemoveAll(stage)
-	write := map[string]func(string) error{
-		"junit.xml":   func(p string) error { return evidence.WriteJUnit(p, meta, res.Outcomes) },
-		"report.json": func(p string) error { return evidence.WriteGinkgoJSON(p, res.Report) },
-		"report.html": func(p string) error { return evidence.WriteHTML(p, meta, res.Outcomes) },
-	}
 	files := map[string][]byte{}
-	for name, fn := range write {
-		p := filepath.Join(stage, name)
-		if err := fn(p); err != nil {
+	for name, fn := range render {
+		data, err := fn()
+		if err != nil {
+			return "", fmt.Errorf("render %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
 			return "", fmt.Errorf("write %s: %v", name, err)
 		}
-		if files[name], err = os.ReadFile(p); err != nil {
-			return "", err
-		}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return "", err
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), files[name], 0o644); err != nil {
-			return "", fmt.Errorf("write %s: %v", name, err)
-		}
+		files[name] = data
 	}
 	if keyPath == "" {
 		keyPath = filepath.Join(workDir, "evidence-key.pem")
 	}
-	signer, kid, err := evidence.LoadOrCreateEvidenceKey(keyPath)
+	signer, err := evidence.LoadOrCreateEvidenceKey(keyPath)
 	if err != nil {
 		return "", fmt.Errorf("evidence key: %v", err)
 	}
 	bundle := filepath.Join(dir, runID)
-	if err := evidence.WriteBundle(bundle, meta, res.Outcomes, files, meta.KeyPaths, signer, kid); err != nil {
+	if err := evidence.WriteBundle(bundle, meta, res.Outcomes, files, signer); err != nil {
 		return "", fmt.Errorf("evidence bundle: %v", err)
 	}
 	return bundle, nil
 }
 
+// inside reports whether path is dir or lies under it.
+func inside(dir, path string) bool {
+	d, err1 := filepath.Abs(dir)
+	p, err2 := filepath.Abs(path)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	rel, err := filepath.Rel(d, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
 func progressLine(o engine.Outcome) string {
-	word := map[engine.Verdict]string{engine.Pass: "PASS", engine.Fail: "FAIL", engine.Warn: "WARN",
-		engine.Observed: "INFO", engine.Skipped: "SKIP"}[o.Verdict]
-	line := fmt.Sprintf("  %-4s %-22s %-6s %s (%s)", word, o.ID, o.Level, o.Title, o.Duration.Round(time.Millisecond))
+	line := fmt.Sprintf("  %-4s %-22s %-6s %s (%s)", o.Verdict.Word(), o.ID, o.Level, o.Title, o.Duration.Round(time.Millisecond))
 	if o.Verdict != engine.Pass {
 		line += "\n         " + o.Reason
 	}

@@ -54,14 +54,6 @@ func happyCases() []*Case {
 }
 
 func jwsCases() []*Case {
-	jwksURL := func(pick func(request.Probes) string) Alter {
-		return func(d *request.Draft, id *request.Identity) error {
-			if !d.SetSSAClaim(id.Profile.JWKSClaim, pick(id.Probes)) {
-				return errors.New("the SSA is supplied, so its JWKS URL cannot be changed")
-			}
-			return nil
-		}
-	}
 	return []*Case{
 		{
 			ID: "JWS-01", Title: "Unsigned (alg none) request JWT is rejected", Group: GroupJWS,
@@ -78,10 +70,7 @@ func jwsCases() []*Case {
 			ID: "JWS-05", Title: "Request JWT with a bad signature is rejected", Group: GroupJWS,
 			Ref:    "OB Directory SSA spec, request validation (RP signed by a key in the SSA's JWKS)",
 			Levels: All(MUST),
-			Alter: func(d *request.Draft, _ *request.Identity) error {
-				d.AfterSign = jose.TamperSignature
-				return nil
-			},
+			Alter:  tamperedSignature,
 			Expect: judge.Rejected{},
 		},
 		{
@@ -112,13 +101,48 @@ func claimCases() []*Case {
 			ID: "CLM-01", Title: "Expired request JWT is rejected", Group: GroupClaims,
 			Ref:    "OBIE DCR v3.1 data dictionary, exp (ASPSP must reject when now > exp); RFC 7519 4.1.4",
 			Levels: All(MUST),
-			Alter: func(d *request.Draft, _ *request.Identity) error {
-				now := time.Now()
-				d.Claims["iat"] = now.Add(-2 * time.Hour).Unix()
-				d.Claims["exp"] = now.Add(-time.Hour).Unix()
-				return nil
-			},
+			Alter:  expired,
 			Expect: judge.Rejected{},
 		},
+	}
+}
+
+// The alterations below serve more than one case: a case and a variant that send the same
+// request share the one builder, so the two cannot drift apart.
+
+// expired makes the request JWT an hour past its exp, issued an hour before that.
+func expired(d *request.Draft, _ *request.Identity) error {
+	now := time.Now()
+	d.Claims["iat"] = now.Add(-2 * time.Hour).Unix()
+	d.Claims["exp"] = now.Add(-time.Hour).Unix()
+	return nil
+}
+
+// tamperedSignature flips one bit of the request JWT's signature after signing.
+func tamperedSignature(d *request.Draft, _ *request.Identity) error {
+	d.AfterSign = jose.TamperSignature
+	return nil
+}
+
+// dropDNClaim leaves out the certificate DN claim under the name the profile uses for it.
+func dropDNClaim(d *request.Draft, id *request.Identity) error {
+	delete(d.Claims, id.Profile.DNClaim)
+	return nil
+}
+
+// omitSSA sends the request JWT without a software_statement claim.
+func omitSSA(d *request.Draft, _ *request.Identity) error {
+	d.OmitSSA = true
+	return nil
+}
+
+// jwksURL points the minted SSA's JWKS claim at the probe URL pick chooses; a supplied SSA
+// cannot be changed, so the case cannot run with one.
+func jwksURL(pick func(request.Probes) string) Alter {
+	return func(d *request.Draft, id *request.Identity) error {
+		if !d.SetSSAClaim(id.Profile.JWKSClaim, pick(id.Probes)) {
+			return errors.New("the SSA is supplied, so its JWKS URL cannot be changed")
+		}
+		return nil
 	}
 }

@@ -37,8 +37,8 @@ func moreClaimCases() []*Case {
 			ID: "CLM-03", Title: "Request JWT issued in the future is rejected", Group: GroupClaims,
 			Ref:    "RFC 7519 4.1.6 (iat); OBIE DCR v3.1 data dictionary, iat",
 			Levels: All(SHOULD),
-			Alter: func(d *request.Draft, id *request.Identity) error {
-				now := clmNow(id)
+			Alter: func(d *request.Draft, _ *request.Identity) error {
+				now := time.Now()
 				d.Claims["iat"] = now.Add(time.Hour).Unix()
 				d.Claims["exp"] = now.Add(2 * time.Hour).Unix()
 				return nil
@@ -56,8 +56,8 @@ func moreClaimCases() []*Case {
 			ID: "CLM-05", Title: "Request JWT issued a day ago (exp still valid)", Group: GroupClaims,
 			Ref:    "OBIE DCR v3.1 data dictionary, iat (no maximum age defined)",
 			Levels: All(INFO),
-			Alter: func(d *request.Draft, id *request.Identity) error {
-				d.Claims["iat"] = clmNow(id).Add(-24 * time.Hour).Unix()
+			Alter: func(d *request.Draft, _ *request.Identity) error {
+				d.Claims["iat"] = time.Now().Add(-24 * time.Hour).Unix()
 				return nil
 			},
 			Expect: judge.Observe{},
@@ -137,14 +137,8 @@ func moreClaimCases() []*Case {
 				{Name: "application-type", Alter: dropClaim("application_type")},
 				{Name: "id-token-signed-response-alg", Alter: dropClaim("id_token_signed_response_alg")},
 				{Name: "request-object-signing-alg", Alter: dropClaim("request_object_signing_alg")},
-				{Name: "dn", Title: "the profile's DN claim", Alter: func(d *request.Draft, id *request.Identity) error {
-					delete(d.Claims, id.Profile.DNClaim)
-					return nil
-				}},
-				{Name: "software-statement", Alter: func(d *request.Draft, _ *request.Identity) error {
-					d.OmitSSA = true
-					return nil
-				}},
+				{Name: "dn", Title: "the profile's DN claim", Alter: dropDNClaim},
+				{Name: "software-statement", Alter: omitSSA},
 			},
 			Expect: judge.MissingClaim{},
 		},
@@ -215,10 +209,7 @@ func moreClaimCases() []*Case {
 			ID: "CLM-19", Title: "tls_client_auth without a DN claim is rejected", Group: GroupClaims,
 			Ref:    "OBIE DCR v3.1 data dictionary, tls_client_auth_dn (set iff tls_client_auth); v3.2 tls_client_auth_subject_dn",
 			Levels: All(MUST),
-			Alter: func(d *request.Draft, id *request.Identity) error {
-				delete(d.Claims, id.Profile.DNClaim)
-				return nil
-			},
+			Alter:  dropDNClaim,
 			Expect: rejectMetadata,
 		},
 		{
@@ -322,7 +313,7 @@ func moreClaimCases() []*Case {
 				if id.Profile.ScopeArray {
 					d.Claims["scope"] = strings.Join(id.Scope, " ")
 				} else {
-					d.Claims["scope"] = stringsAsAny(id.Scope)
+					d.Claims["scope"] = request.StringsToAny(id.Scope)
 				}
 				return nil
 			},
@@ -369,7 +360,7 @@ func setClaim(name string, v any) Alter {
 func badRedirect(uri string) Alter {
 	return func(d *request.Draft, id *request.Identity) error {
 		d.Claims["redirect_uris"] = []any{uri}
-		d.SetSSAClaim(id.Profile.RedirectClaim, append(stringsAsAny(id.RedirectURIs), uri))
+		d.SetSSAClaim(id.Profile.RedirectClaim, append(request.StringsToAny(id.RedirectURIs), uri))
 		return nil
 	}
 }
@@ -379,19 +370,4 @@ func addScope(v string) Alter {
 		d.Claims["scope"] = id.Profile.EncodeScope(append(append([]string{}, id.Scope...), v))
 		return nil
 	}
-}
-
-func clmNow(id *request.Identity) time.Time {
-	if id.Now != nil {
-		return id.Now()
-	}
-	return time.Now()
-}
-
-func stringsAsAny(ss []string) []any {
-	out := make([]any, len(ss))
-	for i, s := range ss {
-		out[i] = s
-	}
-	return out
 }

@@ -1,9 +1,7 @@
 package catalogue
 
 import (
-	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -157,9 +155,7 @@ func httpCases() []*Case {
 			Ref:    "Revolut Applications OpenAPI (AccessToken on POST /register) vs guides (mTLS only)",
 			Levels: All(INFO),
 			Alter: func(d *request.Draft, _ *request.Identity) error {
-				var b [16]byte
-				_, _ = rand.Read(b[:])
-				d.Header.Set("Authorization", "Bearer "+hex.EncodeToString(b[:]))
+				d.Header.Set("Authorization", "Bearer "+request.NewJTI())
 				return nil
 			},
 			Expect: judge.Observe{},

@@ -1,10 +1,7 @@
 package catalogue
 
 import (
-	"crypto"
 	"crypto/rand"
-	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -115,18 +112,13 @@ func moreJWSCases() []*Case {
 				if id.Foreign.Key == nil {
 					return errors.New("no foreign signing key is available")
 				}
-				doc, err := jose.PublicJWKS(jose.PublicKey{Key: &id.Foreign.Key.PublicKey, Kid: id.Foreign.Kid, Alg: "PS256", Use: "sig"})
+				embedded, err := jose.PublicJWK(&id.Foreign.Key.PublicKey, id.Foreign.Kid)
 				if err != nil {
 					return err
 				}
-				var set struct {
-					Keys []map[string]any `json:"keys"`
-				}
-				if err := json.Unmarshal(doc, &set); err != nil || len(set.Keys) != 1 {
-					return errors.New("could not render the foreign key as a JWK")
-				}
-				header := map[string]any{"alg": "PS256", "typ": "JWT", "kid": id.Foreign.Kid, "jwk": set.Keys[0]}
-				d.AfterSign = func(token string) (string, error) { return resignPS256(token, header, id.Foreign.Key) }
+				d.Key = id.Foreign.Key
+				d.JWTHeader["kid"] = id.Foreign.Kid
+				d.JWTHeader["jwk"] = json.RawMessage(embedded)
 				return nil
 			},
 			Expect: judge.Rejected{},
@@ -135,22 +127,17 @@ func moreJWSCases() []*Case {
 			ID: "JWS-12", Title: "JWKS URL serving HTML instead of a key set is rejected", Group: GroupJWS,
 			Ref:    "Revolut get-the-jwks-url (the URL must serve raw JSON); RFC 7517 5",
 			Levels: All(SHOULD), Needs: []Capability{MintSSA, LoopbackTarget},
-			Alter: func(d *request.Draft, id *request.Identity) error {
-				if !d.SetSSAClaim(id.Profile.JWKSClaim, id.Probes.HTML) {
-					return errors.New("the SSA is supplied, so its JWKS URL cannot be changed")
-				}
-				return nil
-			},
+			Alter:  jwksURL(func(p request.Probes) string { return p.HTML }),
 			Expect: judge.Rejected{},
 		},
 		{
 			ID: "JWS-14", Title: "Request JWT with an unknown crit extension is rejected", Group: GroupJWS,
 			Ref:    "RFC 7515 4.1.11 (recipient MUST reject a JWS whose crit names an extension it does not understand)",
 			Levels: All(MUST),
-			Alter: func(d *request.Draft, id *request.Identity) error {
+			Alter: func(d *request.Draft, _ *request.Identity) error {
 				const ext = "urn:dcrconform:unknown-extension"
-				header := map[string]any{"alg": "PS256", "typ": "JWT", "kid": id.Signing.Kid, "crit": []string{ext}, ext: true}
-				d.AfterSign = func(token string) (string, error) { return resignPS256(token, header, id.Signing.Key) }
+				d.JWTHeader["crit"] = []string{ext}
+				d.JWTHeader[ext] = true
 				return nil
 			},
 			Expect: judge.Rejected{},
@@ -174,27 +161,6 @@ func moreJWSCases() []*Case {
 			Expect: judge.Rejected{},
 		},
 	}
-}
-
-// resignPS256 keeps a signed token's payload, replaces its protected header and signs it again
-// with key. Built by hand because the header carries members (an embedded jwk, an unknown crit
-// extension) that a JOSE library either models as typed keys or refuses to emit.
-func resignPS256(token string, header map[string]any, key *rsa.PrivateKey) (string, error) {
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		return "", errors.New("token is not a compact JWS")
-	}
-	h, err := json.Marshal(header)
-	if err != nil {
-		return "", err
-	}
-	input := base64.RawURLEncoding.EncodeToString(h) + "." + parts[1]
-	digest := sha256.Sum256([]byte(input))
-	sig, err := rsa.SignPSS(rand.Reader, key, crypto.SHA256, digest[:], &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash})
-	if err != nil {
-		return "", err
-	}
-	return input + "." + base64.RawURLEncoding.EncodeToString(sig), nil
 }
 
 // flattenedJWS rewrites a compact JWS into the flattened JSON serialisation (RFC 7515 7.2.2):

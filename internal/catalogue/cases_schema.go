@@ -2,9 +2,7 @@ package catalogue
 
 import (
 	"errors"
-	"time"
 
-	"github.com/dcrconform/dcrconform/internal/jose"
 	"github.com/dcrconform/dcrconform/internal/judge"
 	"github.com/dcrconform/dcrconform/internal/profile"
 	"github.com/dcrconform/dcrconform/internal/request"
@@ -127,16 +125,8 @@ func schemaCases() []*Case {
 			Ref:    "RFC 7591 3.2.2; OBIE DCR swagger RegistrationError; Revolut OBErrorResponse1",
 			Levels: All(MUST),
 			Variants: []Variant{
-				{Name: "expired", Title: "expired request JWT", Alter: func(d *request.Draft, _ *request.Identity) error {
-					now := time.Now()
-					d.Claims["iat"] = now.Add(-2 * time.Hour).Unix()
-					d.Claims["exp"] = now.Add(-time.Hour).Unix()
-					return nil
-				}},
-				{Name: "bad-signature", Title: "request JWT with a bad signature", Alter: func(d *request.Draft, _ *request.Identity) error {
-					d.AfterSign = jose.TamperSignature
-					return nil
-				}},
+				{Name: "expired", Title: "expired request JWT", Alter: expired},
+				{Name: "bad-signature", Title: "request JWT with a bad signature", Alter: tamperedSignature},
 			},
 			Expect: judge.Rejected{},
 		},

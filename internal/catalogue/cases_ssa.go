@@ -28,10 +28,7 @@ func ssaCases() []*Case {
 			ID: "SSA-01", Title: "Request without a software statement is rejected", Group: GroupSSA,
 			Ref:    "OBIE DCR v3.1 data dictionary, software_statement 1..1; OIDF brazil-dcr-no-software-statement",
 			Levels: All(MUST),
-			Alter: func(d *request.Draft, _ *request.Identity) error {
-				d.OmitSSA = true
-				return nil
-			},
+			Alter:  omitSSA,
 			Expect: judge.Rejected{RFCCodes: []string{profile.ErrInvalidSoftwareStatement, profile.ErrInvalidClientMetadata}},
 		},
 		{
@@ -110,8 +107,8 @@ func ssaCases() []*Case {
 			ID: "SSA-07", Title: "Stale software statement (iat 30 days ago) is rejected", Group: GroupSSA,
 			Ref:    "OB Directory SSA spec, SSA lifetime (ASPSP picks a window on iat)",
 			Levels: All(SHOULD), Needs: []Capability{MintSSA},
-			Alter: func(d *request.Draft, id *request.Identity) error {
-				return setSSAClaims(d, "iat", clmNow(id).Add(-30*24*time.Hour).Unix())
+			Alter: func(d *request.Draft, _ *request.Identity) error {
+				return setSSAClaims(d, "iat", time.Now().Add(-30*24*time.Hour).Unix())
 			},
 			Expect: rejectSSA,
 		},
@@ -119,8 +116,8 @@ func ssaCases() []*Case {
 			ID: "SSA-08", Title: "Expired software statement is rejected", Group: GroupSSA,
 			Ref:    "OB Directory SSA spec, request validation (validity window per RFC 7519); RFC 7519 4.1.4",
 			Levels: All(MUST), Needs: []Capability{MintSSA},
-			Alter: func(d *request.Draft, id *request.Identity) error {
-				now := clmNow(id)
+			Alter: func(d *request.Draft, _ *request.Identity) error {
+				now := time.Now()
 				return setSSAClaims(d, "iat", now.Add(-2*time.Hour).Unix(), "exp", now.Add(-time.Hour).Unix())
 			},
 			Expect: rejectSSA,
@@ -129,8 +126,8 @@ func ssaCases() []*Case {
 			ID: "SSA-09", Title: "Software statement issued in the future is rejected", Group: GroupSSA,
 			Ref:    "RFC 7519 4.1.6 (iat); OB Directory SSA spec, request validation",
 			Levels: All(SHOULD), Needs: []Capability{MintSSA},
-			Alter: func(d *request.Draft, id *request.Identity) error {
-				return setSSAClaims(d, "iat", clmNow(id).Add(time.Hour).Unix())
+			Alter: func(d *request.Draft, _ *request.Identity) error {
+				return setSSAClaims(d, "iat", time.Now().Add(time.Hour).Unix())
 			},
 			Expect: rejectSSA,
 		},

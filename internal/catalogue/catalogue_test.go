@@ -18,6 +18,11 @@ func TestValidateRejectsMalformedRecords(t *testing.T) {
 	good := func() *Case {
 		return &Case{ID: "HP-99", Title: "t", Group: GroupHappy, Ref: "r", Levels: All(MUST), Expect: Default().Cases[0].Expect}
 	}
+	// The control: were good() itself invalid, every mutation below would be refused for the
+	// wrong reason and the test would prove nothing.
+	if err := (&Catalogue{Cases: []*Case{good()}}).Validate(); err != nil {
+		t.Fatalf("Validate refused the unmodified record: %v", err)
+	}
 	for name, mutate := range map[string]func(c *Catalogue){
 		"duplicate ID":  func(c *Catalogue) { c.Cases = append(c.Cases, good()) },
 		"bad ID":        func(c *Catalogue) { c.Cases[0].ID = "hp-1" },

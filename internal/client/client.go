@@ -43,8 +43,6 @@ type Options struct {
 	Untrusted *tls.Certificate
 	// Timeout bounds each call, from dial to the last body byte.
 	Timeout time.Duration
-	// MinTLS is the lowest TLS version offered (0: TLS 1.2); the legacy-TLS probe has its own.
-	MinTLS uint16
 }
 
 // New builds a Client with one HTTP client per certificate choice.
@@ -52,15 +50,12 @@ func New(o Options) *Client {
 	if o.Timeout == 0 {
 		o.Timeout = 15 * time.Second
 	}
-	minTLS := o.MinTLS
-	if minTLS == 0 {
-		minTLS = tls.VersionTLS12
-	}
+	// TLS 1.2 is the lowest version Open Banking allows; only the legacy probe below offers less.
 	mk := func(certs []tls.Certificate) *http.Client {
 		return &http.Client{
 			Timeout: o.Timeout,
 			Transport: &http.Transport{
-				TLSClientConfig:     &tls.Config{RootCAs: o.Roots, Certificates: certs, MinVersion: minTLS},
+				TLSClientConfig:     &tls.Config{RootCAs: o.Roots, Certificates: certs, MinVersion: tls.VersionTLS12},
 				DisableKeepAlives:   true,
 				TLSHandshakeTimeout: o.Timeout,
 				DialContext:         (&net.Dialer{Timeout: o.Timeout}).DialContext,

@@ -20,7 +20,7 @@ var (
 )
 
 // keyDir writes real key and certificate files (from one Set generated for the package) into a
-// fresh directory.
+// fresh directory. Call it once per test: configs that differ can share the directory.
 func keyDir(t *testing.T) string {
 	t.Helper()
 	setOnce.Do(func() { theSet, setErr = pki.Generate() })
@@ -79,10 +79,10 @@ func writeConfig(t *testing.T, dir, yaml string) string {
 	return p
 }
 
-// loadErr loads yaml from a fresh key directory and returns the error, failing if there is none.
-func loadErr(t *testing.T, yaml, profile string) string {
+// loadErr loads yaml as a config in dir, a key directory, and returns the error, failing if there
+// is none.
+func loadErr(t *testing.T, dir, yaml, profile string) string {
 	t.Helper()
-	dir := keyDir(t)
 	c, err := config.Load(writeConfig(t, dir, yaml), profile)
 	if err == nil {
 		t.Fatalf("Load accepted the config: %+v", c)
@@ -190,7 +190,7 @@ timeouts:
 func TestLoadOBIEDefaultsToDirectorySSA(t *testing.T) {
 	dir := keyDir(t)
 	yaml := edit(t, validYAML, "profile: revolut", "profile: obie-3.2")
-	msg := loadErr(t, yaml, "")
+	msg := loadErr(t, dir, yaml, "")
 	if !strings.Contains(msg, "ssa.directory_key is required") {
 		t.Fatalf("obie-3.2 without a directory key: error %q should ask for ssa.directory_key", msg)
 	}
@@ -257,10 +257,11 @@ func TestLoadSingleProblems(t *testing.T) {
 		{"transport key is a directory", edit(t, validYAML, "  key: transport-key.pem", "  key: ."), "", []string{"transport.key", "is a directory"}},
 		{"signing key missing", edit(t, validYAML, "  key: signing-key.pem", ""), "", []string{"signing.key is required"}},
 		{"ca bundle not found", edit(t, validYAML, "  ca_bundle: ca.pem", "  ca_bundle: missing-ca.pem"), "", []string{"target.ca_bundle", "missing-ca.pem"}},
-		{"untrusted cert without key", validYAML + "transport_extra: 1\n", "", []string{"transport_extra"}},
+		{"untrusted cert without key", edit(t, validYAML, "  key: transport-key.pem", "  key: transport-key.pem\n  untrusted_cert: untrusted.pem"), "", []string{"transport.untrusted_key is required"}},
 		{"unknown profile", edit(t, validYAML, "profile: revolut", "profile: nonesuch"), "", []string{"nonesuch", "unknown profile", "revolut"}},
 		{"unknown profile override", validYAML, "obie-9.9", []string{"obie-9.9", "unknown profile"}},
-		{"jwks url and host", validYAML + "  \n", "", nil}, // replaced below
+		{"jwks url and host", edit(t, validYAML, "  url: https://tpp.example/jwks.json",
+			"  url: https://tpp.example/jwks.json\n  host:\n    listen: 127.0.0.1:0\n    cert: server.pem\n    key: server-key.pem"), "", []string{"jwks", "not both"}},
 		{"jwks neither", edit(t, validYAML, "  url: https://tpp.example/jwks.json", "  url: \"\""), "", []string{"jwks"}},
 		{"bad timeout", validYAML + "timeouts:\n  request: soon\n", "", []string{"timeouts.request", "soon"}},
 		{"negative timeout", validYAML + "timeouts:\n  request: -5s\n", "", []string{"timeouts.request"}},
@@ -271,20 +272,10 @@ func TestLoadSingleProblems(t *testing.T) {
 		{"iss missing", edit(t, validYAML, "  iss: tpp-123", ""), "", []string{"claims.iss is required"}},
 		{"not a mapping", "just a string\n", "", []string{"not valid YAML"}},
 	}
-	for i := range cases {
-		if cases[i].name == "jwks url and host" {
-			cases[i].yaml = edit(t, validYAML, "  url: https://tpp.example/jwks.json",
-				"  url: https://tpp.example/jwks.json\n  host:\n    listen: 127.0.0.1:0\n    cert: server.pem\n    key: server-key.pem")
-			cases[i].want = []string{"jwks", "not both"}
-		}
-		if cases[i].name == "untrusted cert without key" {
-			cases[i].yaml = edit(t, validYAML, "  key: transport-key.pem", "  key: transport-key.pem\n  untrusted_cert: untrusted.pem")
-			cases[i].want = []string{"transport.untrusted_key is required"}
-		}
-	}
+	dir := keyDir(t)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			msg := loadErr(t, tc.yaml, tc.profile)
+			msg := loadErr(t, dir, tc.yaml, tc.profile)
 			for _, w := range tc.want {
 				if !strings.Contains(msg, w) {
 					t.Errorf("error %q does not contain %q", msg, w)
@@ -352,7 +343,7 @@ func TestLoadReportsAllProblems(t *testing.T) {
 	yaml = edit(t, yaml, "  aud: revolut", "")
 	yaml = edit(t, yaml, "  cert: transport.pem", "")
 	yaml += "timeouts:\n  request: later\n"
-	msg := loadErr(t, yaml, "")
+	msg := loadErr(t, keyDir(t), yaml, "")
 	for _, w := range []string{"target.registration_endpoint", "claims.aud", "transport.cert", "timeouts.request"} {
 		if !strings.Contains(msg, w) {
 			t.Errorf("error %q does not report %s", msg, w)
@@ -367,8 +358,9 @@ func TestLoadReportsAllProblems(t *testing.T) {
 }
 
 func TestLoadEmptyFileListsRequiredFields(t *testing.T) {
+	dir := keyDir(t)
 	for name, content := range map[string]string{"empty": "", "comments only": "# nothing here\n"} {
-		msg := loadErr(t, content, "")
+		msg := loadErr(t, dir, content, "")
 		for _, w := range []string{"target.registration_endpoint is required", "transport.cert is required", "signing.key is required", "claims.aud is required"} {
 			if !strings.Contains(msg, w) {
 				t.Errorf("%s file: error %q does not report %q", name, msg, w)

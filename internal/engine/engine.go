@@ -34,6 +34,24 @@ const (
 	Skipped Verdict = "skipped"
 )
 
+// Word is the verdict as the console and the HTML report show it: four capital letters, with
+// INFO for an observation because nothing was judged.
+func (v Verdict) Word() string {
+	switch v {
+	case Pass:
+		return "PASS"
+	case Fail:
+		return "FAIL"
+	case Warn:
+		return "WARN"
+	case Observed:
+		return "INFO"
+	case Skipped:
+		return "SKIP"
+	}
+	return strings.ToUpper(string(v))
+}
+
 // Env is everything a run's cases share.
 type Env struct {
 	Identity *request.Identity

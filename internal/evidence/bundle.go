@@ -85,10 +85,11 @@ type ManifestEntry struct {
 //     path) and manifest.jws, a compact JWS over the exact manifest.json bytes, ES256 for an ECDSA
 //     P-256 key or PS256 for an RSA key.
 //
-// The manifest files are written last, so a bundle whose writing failed never verifies. kid
-// empty uses the key's RFC 7638 thumbprint. Key paths are written into curl commands; no key
-// material other than the public JWK enters the bundle.
-func WriteBundle(dir string, meta Meta, outs []engine.Outcome, reports map[string][]byte, keys KeyPaths, signer crypto.Signer, kid string) error {
+// The manifest files are written last, so a bundle whose writing failed never verifies. The kid
+// is the key's RFC 7638 thumbprint, stable across runs so a certifier can pin it. The key paths
+// of meta are written into curl commands; no key material other than the public JWK enters the
+// bundle.
+func WriteBundle(dir string, meta Meta, outs []engine.Outcome, reports map[string][]byte, signer crypto.Signer) error {
 	if signer == nil {
 		return errors.New("evidence bundle: no signing key")
 	}
@@ -96,11 +97,9 @@ func WriteBundle(dir string, meta Meta, outs []engine.Outcome, reports map[strin
 	if _, err := jose.AlgFor(pub); err != nil {
 		return fmt.Errorf("evidence bundle: signing key: %w", err)
 	}
-	if kid == "" {
-		var err error
-		if kid, err = jose.Thumbprint(pub); err != nil {
-			return fmt.Errorf("evidence bundle: %w", err)
-		}
+	kid, err := jose.Thumbprint(pub)
+	if err != nil {
+		return fmt.Errorf("evidence bundle: %w", err)
 	}
 	if err := requireEmptyDir(dir); err != nil {
 		return err
@@ -140,16 +139,12 @@ func WriteBundle(dir string, meta Meta, outs []engine.Outcome, reports map[strin
 	for _, v := range verdictOrder {
 		m.Counts[string(v)] = 0
 	}
-	for _, o := range outs {
+	bases := caseBases(outs)
+	for i, o := range outs {
 		m.Counts[string(o.Verdict)]++
-		// Two IDs can map to one file name ("A/b" and "A_b"), or one case's body file can take the
-		// name of another's ("A" sending twice and "A.2"): the later case gets -2, -3...
-		base := CaseFileBase(o.ID)
-		for n := 2; clashes(taken, base, o); n++ {
-			base = fmt.Sprintf("%s-%d", CaseFileBase(o.ID), n)
-		}
+		base := bases[i]
 		evidencePath := CasesDir + "/" + base + ".json"
-		if err := add(evidencePath, caseEvidence(o, keys, base)); err != nil {
+		if err := add(evidencePath, caseEvidence(o, meta.KeyPaths, base)); err != nil {
 			return err
 		}
 		bodies := map[string]bool{}
@@ -207,19 +202,6 @@ func WriteBundle(dir string, meta Meta, outs []engine.Outcome, reports map[strin
 	return nil
 }
 
-// clashes reports whether any file a case would write under base is taken already.
-func clashes(taken map[string]bool, base string, o engine.Outcome) bool {
-	if taken[strings.ToLower(CasesDir+"/"+base+".json")] {
-		return true
-	}
-	for _, name := range bodyFiles(o.Exchanges, base) {
-		if name != "" && taken[strings.ToLower(name)] {
-			return true
-		}
-	}
-	return false
-}
-
 // requireEmptyDir makes dir, or accepts it when it exists and is empty: a file left there by an
 // earlier run would otherwise have to be either signed unseen or reported as extra.
 func requireEmptyDir(dir string) error {
@@ -270,4 +252,11 @@ func vcsInfo() (revision string, modified bool) {
 		}
 	}
 	return revision, modified
+}
+
+func writeFile(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o644)
 }

@@ -352,33 +352,47 @@ func TestWriteBundleRefuses(t *testing.T) {
 	outs := testOutcomes()
 	nonEmpty := t.TempDir()
 	os.WriteFile(filepath.Join(nonEmpty, "old.xml"), nil, 0o644)
-	if err := WriteBundle(nonEmpty, testMeta, outs, nil, testKeys, key, ""); err == nil || !strings.Contains(err.Error(), "not empty") {
+	if err := WriteBundle(nonEmpty, testMeta, outs, nil, key); err == nil || !strings.Contains(err.Error(), "not empty") {
 		t.Fatalf("non-empty dir: %v", err)
 	}
 	for _, name := range []string{"../x", "/abs", "manifest.json", "MANIFEST.JWS", "evidence-key.jwk", "cases/x.json", "a/../b", ""} {
-		err := WriteBundle(filepath.Join(t.TempDir(), "b"), testMeta, outs, map[string][]byte{name: nil}, testKeys, key, "")
+		err := WriteBundle(filepath.Join(t.TempDir(), "b"), testMeta, outs, map[string][]byte{name: nil}, key)
 		if err == nil {
 			t.Errorf("report name %q accepted", name)
 		}
 	}
-	if err := WriteBundle(filepath.Join(t.TempDir(), "b"), testMeta, outs, nil, testKeys, nil, ""); err == nil {
+	if err := WriteBundle(filepath.Join(t.TempDir(), "b"), testMeta, outs, nil, nil); err == nil {
 		t.Error("nil signer accepted")
 	}
 	small, _ := rsa.GenerateKey(rand.Reader, 1024)
-	if err := WriteBundle(filepath.Join(t.TempDir(), "b"), testMeta, outs, nil, testKeys, small, ""); err == nil {
+	if err := WriteBundle(filepath.Join(t.TempDir(), "b"), testMeta, outs, nil, small); err == nil {
 		t.Error("1024-bit RSA signer accepted")
 	}
 }
 
-// IDs that map to one file name get distinct files, and the bundle still verifies.
+// IDs that map to one file name get distinct files, the HTML report's curl commands name the
+// files the bundle holds, and the bundle still verifies.
 func TestBundleCaseNameClashes(t *testing.T) {
 	key := ecKey(t, "evidence")
 	base := testOutcomes()[0]
 	a, b, c := base, base, base
 	a.ID, b.ID, c.ID = "X/1", "X_1", "x_1"
-	dir := filepath.Join(t.TempDir(), "b")
-	if err := WriteBundle(dir, testMeta, []engine.Outcome{a, b, c}, nil, testKeys, key, ""); err != nil {
+	outs := []engine.Outcome{a, b, c}
+	html, err := HTML(testMeta, outs)
+	if err != nil {
 		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "b")
+	if err := WriteBundle(dir, testMeta, outs, map[string][]byte{"report.html": html}, key); err != nil {
+		t.Fatal(err)
+	}
+	for _, body := range []string{"cases/X_1.body", "cases/X_1-2.body", "cases/x_1-3.body"} {
+		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(body))); err != nil {
+			t.Errorf("bundle lacks %s: %v", body, err)
+		}
+		if !strings.Contains(string(html), "@"+body) {
+			t.Errorf("no curl command in the HTML report sends @%s", body)
+		}
 	}
 	m := readManifest(t, dir)
 	got := []string{m.Cases[0].Evidence, m.Cases[1].Evidence, m.Cases[2].Evidence}

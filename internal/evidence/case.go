@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -63,6 +64,48 @@ func bodyFiles(exs []*client.Exchange, base string) []string {
 		}
 	}
 	return names
+}
+
+// caseBases gives each outcome, in the order of outs, the file name stem of its evidence:
+// CaseFileBase of its ID, or with -2, -3... when two IDs map to one name ("A/b" and "A_b") or a
+// case's body file would take another's name ("A" sending twice and "A.2"). The bundle writes
+// its files and the HTML report names them in curl commands from this one assignment, so the two
+// always agree.
+func caseBases(outs []engine.Outcome) []string {
+	taken := map[string]bool{} // lower-cased: bundles travel to case-insensitive file systems
+	bases := make([]string, len(outs))
+	for i, o := range outs {
+		base := CaseFileBase(o.ID)
+		for n := 2; clashes(taken, caseFiles(o, base)); n++ {
+			base = fmt.Sprintf("%s-%d", CaseFileBase(o.ID), n)
+		}
+		for _, name := range caseFiles(o, base) {
+			taken[strings.ToLower(name)] = true
+		}
+		bases[i] = base
+	}
+	return bases
+}
+
+// caseFiles lists the bundle files one case writes under base: its JSON evidence and its distinct
+// request bodies.
+func caseFiles(o engine.Outcome, base string) []string {
+	files := []string{CasesDir + "/" + base + ".json"}
+	for _, name := range bodyFiles(o.Exchanges, base) {
+		if name != "" && !slices.Contains(files, name) {
+			files = append(files, name)
+		}
+	}
+	return files
+}
+
+func clashes(taken map[string]bool, files []string) bool {
+	for _, name := range files {
+		if taken[strings.ToLower(name)] {
+			return true
+		}
+	}
+	return false
 }
 
 type caseDoc struct {
@@ -123,13 +166,9 @@ type responseDoc struct {
 	Truncated bool `json:"truncated,omitempty"`
 }
 
-// CaseEvidence renders one outcome as a self-describing JSON document: the case, its verdict and
+// caseEvidence renders one outcome as a self-describing JSON document: the case, its verdict and
 // checks, and each exchange as recorded (already redacted at capture) with a curl command that
-// repeats it. Request bodies are named as cases/<ID>.body, the file WriteBundle writes beside it.
-func CaseEvidence(o engine.Outcome, keys KeyPaths) []byte {
-	return caseEvidence(o, keys, CaseFileBase(o.ID))
-}
-
+// repeats it from the body files WriteBundle writes beside it under base.
 func caseEvidence(o engine.Outcome, keys KeyPaths, base string) []byte {
 	doc := caseDoc{
 		Format: CaseFormat, ID: o.ID, Title: o.Title, Group: o.Group, Level: string(o.Level), Ref: o.Ref,
@@ -181,27 +220,30 @@ func caseEvidence(o engine.Outcome, keys KeyPaths, base string) []byte {
 // document that indenting would blow up (a deeply nested probe: the indentation grows with the
 // depth at every line) is written compact instead.
 func marshalJSON(v any) ([]byte, error) {
-	encode := func(indent bool) ([]byte, error) {
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false)
-		if indent {
-			enc.SetIndent("", "  ")
+	out, err := encodeJSON(v, true)
+	if err != nil {
+		return nil, err
+	}
+	if len(out) > maxIndentedJSON {
+		if compact, err := encodeJSON(v, false); err == nil && 2*len(compact) <= len(out) {
+			out = compact
 		}
-		if err := enc.Encode(v); err != nil {
-			return nil, err
-		}
-		return buf.Bytes(), nil
 	}
-	out, err := encode(true)
-	if err != nil || len(out) <= maxIndentedJSON {
-		return out, err
+	return append(out, '\n'), nil
+}
+
+// encodeJSON encodes v without HTML escaping and without a trailing newline, indented or compact.
+func encodeJSON(v any, indent bool) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if indent {
+		enc.SetIndent("", "  ")
 	}
-	compact, err := encode(false)
-	if err != nil || 2*len(compact) > len(out) {
-		return out, err
+	if err := enc.Encode(v); err != nil {
+		return nil, err
 	}
-	return compact, nil
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }
 
 // maxIndentedJSON is the size above which an indented document that is more than twice its

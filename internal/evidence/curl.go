@@ -12,9 +12,10 @@ import (
 )
 
 // KeyPaths are the files of a run's trust anchors and client credentials, by path only. Evidence
-// names these paths so a certifier can repeat a call; it never reads or copies the files.
+// names these paths so a certifier can repeat a call; it never reads or copies the files. Its
+// fields are those of harness.Files, so a run's files convert to it directly.
 type KeyPaths struct {
-	TransportCert, TransportKey, UntrustedCert, UntrustedKey, CACert string
+	CACert, TransportCert, TransportKey, UntrustedCert, UntrustedKey string
 }
 
 // LoopbackNote is the comment Curl adds when the call went to a loopback server of the run.
@@ -57,9 +58,9 @@ func Curl(ex *client.Exchange, keys KeyPaths, bodyFile string) string {
 	case string(request.CertNone):
 	case string(request.CertUntrusted):
 		cert, key, which = keys.UntrustedCert, keys.UntrustedKey, "untrusted"
-	case "forged": // request.CertForged
+	case string(request.CertForged):
 		notes = append(notes, "# note: the call presented a self-signed certificate made during the run with the transport certificate's subject; its key was not kept, so this command presents no client certificate")
-	case "legacy-tls": // request.CertLegacyTLS: the transport certificate over TLS 1.0 or 1.1 only
+	case string(request.CertLegacyTLS): // the transport certificate over TLS 1.0 or 1.1 only
 		cert, key, which = keys.TransportCert, keys.TransportKey, "transport"
 		tlsArgs = []string{"--tlsv1.0", "--tls-max", "1.1"}
 	case string(request.CertTransport), "":

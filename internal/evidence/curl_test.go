@@ -41,7 +41,7 @@ func TestCurlCertificateChoice(t *testing.T) {
 					t.Errorf("holds %q:\n%s", n, cmd)
 				}
 			}
-			if tc.wantNoteOn != "" && !strings.Contains(cmd, "# note: ") || tc.wantNoteOn == "" && strings.Contains(cmd, "# note") {
+			if tc.wantNoteOn != "" && !strings.Contains(cmd, "# note: "+"the call presented a "+tc.wantNoteOn) || tc.wantNoteOn == "" && strings.Contains(cmd, "# note") {
 				t.Errorf("notes wrong:\n%s", cmd)
 			}
 			if strings.Contains(cmd, LoopbackNote) {
@@ -114,7 +114,7 @@ func TestCurlShellQuoting(t *testing.T) {
 
 func TestCaseEvidenceJSON(t *testing.T) {
 	o := testOutcomes()[1] // the failed JWS-11/blackhole
-	data := CaseEvidence(o, testKeys)
+	data := caseEvidence(o, testKeys, CaseFileBase(o.ID))
 	var doc map[string]any
 	if err := json.Unmarshal(data, &doc); err != nil {
 		t.Fatal(err)
@@ -141,7 +141,7 @@ func TestCaseEvidenceJSON(t *testing.T) {
 	os.WriteFile(keyFile, []byte("-----BEGIN PRIVATE KEY-----\nSECRETKEYBYTES\n-----END PRIVATE KEY-----\n"), 0o600)
 	k := testKeys
 	k.TransportKey = keyFile
-	if data := CaseEvidence(o, k); strings.Contains(string(data), "SECRETKEYBYTES") || !strings.Contains(string(data), keyFile) {
+	if data := caseEvidence(o, k, CaseFileBase(o.ID)); strings.Contains(string(data), "SECRETKEYBYTES") || !strings.Contains(string(data), keyFile) {
 		t.Fatal("key contents in evidence, or key path missing")
 	}
 }

@@ -125,16 +125,12 @@ func writeTestBundle(t *testing.T, signer crypto.Signer) string {
 	dir := filepath.Join(t.TempDir(), "bundle")
 	outs := testOutcomes()
 	reports := testReports()
-	html, err := renderHTML(testMeta, outs)
+	html, err := HTML(testMeta, outs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	reports["report.html"] = html
-	kid, err := jose.Thumbprint(signer.Public())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := WriteBundle(dir, testMeta, outs, reports, testKeys, signer, kid); err != nil {
+	if err := WriteBundle(dir, testMeta, outs, reports, signer); err != nil {
 		t.Fatalf("WriteBundle: %v", err)
 	}
 	return dir

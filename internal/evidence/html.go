@@ -2,11 +2,11 @@ package evidence
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"net/http"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -23,9 +23,6 @@ const HTMLBodyCap = 64 << 10
 
 // verdictOrder is the order of cases and columns in the HTML report: what needs attention first.
 var verdictOrder = []engine.Verdict{engine.Fail, engine.Warn, engine.Skipped, engine.Observed, engine.Pass}
-
-var verdictWord = map[engine.Verdict]string{engine.Pass: "PASS", engine.Fail: "FAIL", engine.Warn: "WARN",
-	engine.Observed: "INFO", engine.Skipped: "SKIP"}
 
 var levelOrder = []string{string(catalogue.MUST), string(catalogue.SHOULD), string(catalogue.MAY), string(catalogue.INFO)}
 
@@ -86,18 +83,10 @@ type htmlExchange struct {
 
 type htmlKV struct{ K, V string }
 
-// WriteHTML writes the run as one self-contained HTML page: inline CSS, no script and no external
+// HTML renders the run as one self-contained HTML page: inline CSS, no script and no external
 // asset, expandable evidence in <details>. Every value passes through html/template, so a hostile
 // response body is shown as text. Cases are ordered failures, warnings, skipped, observed, passes.
-func WriteHTML(path string, meta Meta, outs []engine.Outcome) error {
-	data, err := renderHTML(meta, outs)
-	if err != nil {
-		return err
-	}
-	return writeFile(path, data)
-}
-
-func renderHTML(meta Meta, outs []engine.Outcome) ([]byte, error) {
+func HTML(meta Meta, outs []engine.Outcome) ([]byte, error) {
 	if meta.Tool == "" {
 		meta.Tool = "dcrconform"
 	}
@@ -106,24 +95,24 @@ func renderHTML(meta Meta, outs []engine.Outcome) ([]byte, error) {
 	if !meta.Started.IsZero() && !meta.Finished.IsZero() {
 		p.Took = meta.Finished.Sub(meta.Started).Round(time.Millisecond).String()
 	}
-	switch engine.ExitCode(outs) {
+	code := engine.ExitCode(outs)
+	p.Result, p.ResultClass = engine.ResultWord(code), "fail"
+	switch code {
 	case engine.ExitOK:
-		p.Result, p.ResultClass = "CONFORMANT", "pass"
+		p.ResultClass = "pass"
 	case engine.ExitPartial:
-		p.Result, p.ResultClass = "PARTIAL (MUST cases skipped)", "skipped"
-	default:
-		p.Result, p.ResultClass = "NOT CONFORMANT", "fail"
+		p.ResultClass = "skipped"
 	}
 	tally := engine.Count(outs)
 	verdicts := append([]engine.Verdict{}, verdictOrder...)
 	for v := range tally {
-		if !containsVerdict(verdicts, v) {
+		if !slices.Contains(verdicts, v) {
 			verdicts = append(verdicts, v)
 		}
 	}
 	var parts []string
 	for _, v := range verdicts {
-		p.Verdicts = append(p.Verdicts, htmlCount{Verdict: string(v), Word: word(v), N: tally[v]})
+		p.Verdicts = append(p.Verdicts, htmlCount{Verdict: string(v), Word: v.Word(), N: tally[v]})
 		p.Columns = append(p.Columns, string(v))
 		parts = append(parts, fmt.Sprintf("%d %s", tally[v], v))
 	}
@@ -131,22 +120,23 @@ func renderHTML(meta Meta, outs []engine.Outcome) ([]byte, error) {
 	p.ByLevel = breakdown(outs, verdicts, levelOrder, func(o engine.Outcome) string { return string(o.Level) })
 	p.ByGroup = breakdown(outs, verdicts, groupOrder, func(o engine.Outcome) string { return o.Group })
 
-	sorted := append([]engine.Outcome{}, outs...)
-	sort.SliceStable(sorted, func(i, j int) bool {
-		ri, rj := verdictRank(sorted[i].Verdict), verdictRank(sorted[j].Verdict)
-		if ri != rj {
-			return ri < rj
+	// The bundle names each case's files by caseBases in the order of outs; the curl commands
+	// here must name the same files, so the bases are taken before sorting.
+	bases := caseBases(outs)
+	order := make([]int, len(outs))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		a, b := outs[order[i]], outs[order[j]]
+		if ra, rb := verdictRank(a.Verdict), verdictRank(b.Verdict); ra != rb {
+			return ra < rb
 		}
-		return sorted[i].ID < sorted[j].ID
+		return a.ID < b.ID
 	})
-	anchors := map[string]int{}
-	for _, o := range sorted {
-		c := htmlCaseOf(o, meta.KeyPaths)
-		c.Anchor = "case-" + CaseFileBase(o.ID)
-		if n := anchors[c.Anchor]; n > 0 {
-			c.Anchor += fmt.Sprintf("-%d", n+1)
-		}
-		anchors["case-"+CaseFileBase(o.ID)]++
+	for _, i := range order {
+		o := outs[i]
+		c := htmlCaseOf(o, meta.KeyPaths, bases[i])
 		if o.Verdict == engine.Fail || o.Verdict == engine.Warn {
 			p.Attention = append(p.Attention, c)
 		}
@@ -159,14 +149,14 @@ func renderHTML(meta Meta, outs []engine.Outcome) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func htmlCaseOf(o engine.Outcome, keys KeyPaths) htmlCase {
-	c := htmlCase{Word: word(o.Verdict), Verdict: string(o.Verdict), ID: o.ID, Title: o.Title, Level: string(o.Level),
+func htmlCaseOf(o engine.Outcome, keys KeyPaths, base string) htmlCase {
+	c := htmlCase{Anchor: "case-" + base, Word: o.Verdict.Word(), Verdict: string(o.Verdict), ID: o.ID, Title: o.Title, Level: string(o.Level),
 		Ref: o.Ref, Group: o.Group, Profile: o.Profile, Reason: o.Reason, Expected: o.Expected,
 		Observation: o.Observation, Shared: o.Shared, Took: o.Duration.Round(time.Microsecond).String()}
 	for _, ch := range o.Checks {
 		c.Checks = append(c.Checks, htmlCheck{Name: ch.Name, Expected: ch.Expected, Actual: ch.Actual, OK: ch.OK})
 	}
-	files := bodyFiles(o.Exchanges, CaseFileBase(o.ID))
+	files := bodyFiles(o.Exchanges, base)
 	for i, ex := range o.Exchanges {
 		if ex == nil {
 			continue
@@ -197,10 +187,7 @@ func capped(body []byte, truncatedAtCapture bool) (string, string) {
 		note += fmt.Sprintf("; the target sent more, and only the first %s were recorded", sizeText(client.MaxBody))
 	}
 	if len(body) > HTMLBodyCap {
-		cut := HTMLBodyCap
-		for cut > 0 && !utf8.RuneStart(body[cut]) {
-			cut--
-		}
+		cut := runeCut(body, HTMLBodyCap)
 		body = body[:cut]
 		note += fmt.Sprintf("; showing the first %s here, the whole recorded body is in the case's JSON evidence", sizeText(cut))
 	}
@@ -228,7 +215,7 @@ func breakdown(outs []engine.Outcome, verdicts []engine.Verdict, order []string,
 	}
 	var rest []string
 	for n := range counts {
-		if !containsString(names, n) {
+		if !slices.Contains(names, n) {
 			rest = append(rest, n)
 		}
 	}
@@ -257,22 +244,6 @@ func verdictRank(v engine.Verdict) int {
 	return len(verdictOrder)
 }
 
-func containsVerdict(list []engine.Verdict, v engine.Verdict) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
-func word(v engine.Verdict) string {
-	if w, ok := verdictWord[v]; ok {
-		return w
-	}
-	return strings.ToUpper(string(v))
-}
-
 func kvs(h http.Header) []htmlKV {
 	var names []string
 	for k := range h {
@@ -294,33 +265,21 @@ func pretty[M ~map[string]any](m M) string {
 	if len(m) == 0 {
 		return ""
 	}
-	encode := func(indent bool) ([]byte, error) {
-		var buf bytes.Buffer
-		enc := json.NewEncoder(&buf)
-		enc.SetEscapeHTML(false) // html/template escapes; double escaping would garble the text
-		if indent {
-			enc.SetIndent("", "  ")
-		}
-		err := enc.Encode(map[string]any(m))
-		return bytes.TrimRight(buf.Bytes(), "\n"), err
-	}
-	out, err := encode(true)
+	// html/template escapes the result; encodeJSON's unescaped form keeps it from being escaped twice.
+	out, err := encodeJSON(map[string]any(m), true)
 	if err != nil {
 		return fmt.Sprintf("(does not encode: %v)", err)
 	}
 	if len(out) <= HTMLBodyCap {
 		return string(out)
 	}
-	if out, err = encode(false); err != nil {
+	if out, err = encodeJSON(map[string]any(m), false); err != nil {
 		return fmt.Sprintf("(does not encode: %v)", err)
 	}
 	if len(out) <= HTMLBodyCap {
 		return string(out)
 	}
-	cut := HTMLBodyCap
-	for cut > 0 && !utf8.RuneStart(out[cut]) {
-		cut--
-	}
+	cut := runeCut(out, HTMLBodyCap)
 	return string(out[:cut]) + fmt.Sprintf("\n... [cut: %s decoded; showing the first %s here, the whole value is in the case's JSON evidence]",
 		sizeText(len(out)), sizeText(cut))
 }
@@ -495,3 +454,12 @@ details{margin:.3rem 0}summary{cursor:pointer;font-weight:600}details details{ma
 </body>
 </html>
 `))
+
+// runeCut returns the largest length of at most n that does not cut b inside a UTF-8 sequence;
+// b must be longer than n.
+func runeCut(b []byte, n int) int {
+	for n > 0 && !utf8.RuneStart(b[n]) {
+		n--
+	}
+	return n
+}

@@ -18,12 +18,12 @@ import (
 
 func writeTestHTML(t *testing.T) (string, string) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "reports", "report.html")
-	if err := WriteHTML(path, testMeta, testOutcomes()); err != nil {
-		t.Fatalf("WriteHTML: %v", err)
-	}
-	data, err := os.ReadFile(path)
+	data, err := HTML(testMeta, testOutcomes())
 	if err != nil {
+		t.Fatalf("HTML: %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "report.html")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path, string(data)
@@ -114,7 +114,7 @@ func TestHTMLCapsLargeBodies(t *testing.T) {
 	o := testOutcomes()[0]
 	o.Exchanges = []*client.Exchange{testExchange("https://bank.example.com/register", "transport", "x", 200, nil, nil)}
 	o.Exchanges[0].Response = &client.RecordedResponse{Status: 200, Header: http.Header{}, Body: []byte(big), BodyText: big, Truncated: true}
-	page, err := renderHTML(testMeta, []engine.Outcome{o})
+	page, err := HTML(testMeta, []engine.Outcome{o})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,14 +210,14 @@ func TestDeeplyNestedClaimsStaySmall(t *testing.T) {
 	ex := *o.Exchanges[0]
 	ex.Request.JWTClaims = map[string]any{"nested": v}
 	o.Exchanges = []*client.Exchange{&ex}
-	page, err := renderHTML(testMeta, []engine.Outcome{o})
+	page, err := HTML(testMeta, []engine.Outcome{o})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(page) > 512<<10 {
 		t.Fatalf("HTML of one nested case is %d bytes", len(page))
 	}
-	doc := CaseEvidence(o, testKeys)
+	doc := caseEvidence(o, testKeys, CaseFileBase(o.ID))
 	if len(doc) > 64<<10 {
 		t.Fatalf("case evidence of one nested case is %d bytes", len(doc))
 	}

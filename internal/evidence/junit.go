@@ -5,8 +5,7 @@ package evidence
 import (
 	"encoding/xml"
 	"fmt"
-	"os"
-	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -97,17 +96,17 @@ type junitSkipped struct {
 // groupOrder fixes the order of test suites in the file.
 var groupOrder = []string{"transport", "happy-path", "schema", "request-jws", "claims", "ssa", "http"}
 
-// WriteJUnit writes one testcase per outcome, named "ID: title" and grouped into one testsuite per
+// JUnit renders one testcase per outcome, named "ID: title" and grouped into one testsuite per
 // case group. Failed MUST cases are failures; skipped cases carry their reason; SHOULD warnings
 // are visible as a property and a system-out line instead of hiding as plain passes.
-func WriteJUnit(path string, meta Meta, outs []engine.Outcome) error {
+func JUnit(meta Meta, outs []engine.Outcome) ([]byte, error) {
 	byGroup := map[string][]engine.Outcome{}
 	for _, o := range outs {
 		byGroup[o.Group] = append(byGroup[o.Group], o)
 	}
 	groups := append([]string{}, groupOrder...)
 	for g := range byGroup {
-		if !containsString(groups, g) {
+		if !slices.Contains(groups, g) {
 			groups = append(groups, g)
 		}
 	}
@@ -140,9 +139,9 @@ func WriteJUnit(path string, meta Meta, outs []engine.Outcome) error {
 	}
 	data, err := xml.MarshalIndent(doc, "", "  ")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return writeFile(path, append([]byte(xml.Header), append(data, '\n')...))
+	return append([]byte(xml.Header), append(data, '\n')...), nil
 }
 
 func junitTestcase(o engine.Outcome) junitCase {
@@ -185,20 +184,4 @@ func failureText(o engine.Outcome) string {
 		fmt.Fprintf(&b, "observed: %s\n", o.Observation)
 	}
 	return b.String()
-}
-
-func writeFile(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	return os.WriteFile(path, data, 0o644)
-}
-
-func containsString(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }

@@ -16,14 +16,13 @@ import (
 	"github.com/dcrconform/dcrconform/internal/pki"
 )
 
-// LoadOrCreateEvidenceKey returns the key that signs evidence bundles and its kid, the key's RFC
-// 7638 thumbprint (stable across runs, so a certifier can pin it). An existing PEM key at path
+// LoadOrCreateEvidenceKey returns the key that signs evidence bundles. An existing PEM key at path
 // (PKCS#8, SEC 1 EC or PKCS#1 RSA; ECDSA P-256 or RSA of at least 2048 bits) is loaded; when
 // there is none, an ECDSA P-256 key is created there as PKCS#8 PEM, mode 0600, in a directory
 // made 0700. path belongs in the run's work directory, never under reports/.
-func LoadOrCreateEvidenceKey(path string) (crypto.Signer, string, error) {
+func LoadOrCreateEvidenceKey(path string) (crypto.Signer, error) {
 	if path == "" {
-		return nil, "", errors.New("evidence key: no path")
+		return nil, errors.New("evidence key: no path")
 	}
 	key, err := pki.LoadPrivateKey(path)
 	if errors.Is(err, os.ErrNotExist) {
@@ -33,16 +32,12 @@ func LoadOrCreateEvidenceKey(path string) (crypto.Signer, string, error) {
 		}
 	}
 	if err != nil {
-		return nil, "", fmt.Errorf("evidence key: %w", err)
+		return nil, fmt.Errorf("evidence key: %w", err)
 	}
 	if _, err := jose.AlgFor(key.Public()); err != nil {
-		return nil, "", fmt.Errorf("evidence key %s: %w", path, err)
+		return nil, fmt.Errorf("evidence key %s: %w", path, err)
 	}
-	kid, err := jose.Thumbprint(key.Public())
-	if err != nil {
-		return nil, "", fmt.Errorf("evidence key %s: %w", path, err)
-	}
-	return key, kid, nil
+	return key, nil
 }
 
 func createEvidenceKey(path string) (crypto.Signer, error) {

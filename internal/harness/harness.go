@@ -62,7 +62,6 @@ type Run struct {
 	Profile  profile.Profile
 	Target   string
 	Embedded bool
-	KeyDir   string
 	// Files are the paths of the run's certificates and keys, for reproduction commands.
 	Files   Files
 	closers []func()
@@ -157,7 +156,6 @@ func prepareEmbedded(o Options) (*Run, error) {
 			return nil, err
 		}
 	}
-	run.KeyDir = keyDir
 	run.Files = Files{
 		CACert:        filepath.Join(keyDir, pki.Files.CA),
 		TransportCert: filepath.Join(keyDir, pki.Files.Transport), TransportKey: filepath.Join(keyDir, pki.Files.TransportKey),

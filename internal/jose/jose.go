@@ -39,7 +39,8 @@ var (
 )
 
 // Sign signs claims as a compact JWS. key is a crypto.Signer for RS*/PS*/ES* algorithms or a
-// []byte secret for HS*; header fields (kid, typ, crit, ...) go in the protected header.
+// []byte secret for HS*; header fields (kid, typ, crit, ...) go in the protected header. A jwk
+// member is given as plain JSON: a map, or a document such as PublicJWK renders (json.RawMessage).
 func Sign(alg string, key any, header Header, claims Claims) (string, error) {
 	payload, err := json.Marshal(claims)
 	if err != nil {
@@ -52,6 +53,13 @@ func Sign(alg string, key any, header Header, claims Claims) (string, error) {
 func SignBytes(alg string, key any, header Header, payload []byte) (string, error) {
 	hdrs := jws.NewHeaders()
 	for k, v := range header {
+		if k == jws.JWKKey {
+			key, err := embeddedJWK(v)
+			if err != nil {
+				return "", fmt.Errorf("header %q: %w", k, err)
+			}
+			v = key
+		}
 		if err := hdrs.Set(k, v); err != nil {
 			return "", fmt.Errorf("header %q: %w", k, err)
 		}
@@ -64,6 +72,27 @@ func SignBytes(alg string, key any, header Header, payload []byte) (string, erro
 		return "", fmt.Errorf("sign %s: %w", alg, err)
 	}
 	return string(out), nil
+}
+
+// embeddedJWK turns a jwk header member given as plain JSON into the typed key jwx insists on
+// for that member, so callers never handle jwx types. A header is public, so a key carrying
+// private or symmetric material is refused rather than published.
+func embeddedJWK(v any) (jwk.Key, error) {
+	doc, ok := v.([]byte)
+	if !ok {
+		var err error
+		if doc, err = json.Marshal(v); err != nil {
+			return nil, fmt.Errorf("encode JWK: %w", err)
+		}
+	}
+	k, err := jwk.ParseKey(doc)
+	if err != nil {
+		return nil, fmt.Errorf("JWK does not parse: %w", err)
+	}
+	if isSecret(k) {
+		return nil, ErrPrivateJWK
+	}
+	return k, nil
 }
 
 func rawPrivate(s crypto.Signer) any {

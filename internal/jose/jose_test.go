@@ -192,6 +192,55 @@ func TestSignHeader(t *testing.T) {
 	}
 }
 
+// An embedded jwk arrives as plain JSON (a map as Decode returns it, or PublicJWK's document) and
+// must reach the wire with every member, signed by the key the caller chose.
+func TestSignEmbeddedJWK(t *testing.T) {
+	key, other, _ := keys(t)
+	doc, err := jose.PublicJWK(&other.PublicKey, "foreign")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want map[string]any
+	if err := json.Unmarshal(doc, &want); err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range map[string]any{"map": want, "document": json.RawMessage(doc)} {
+		tok := mustSign(t, "PS256", other, jose.Header{"kid": "foreign", "jwk": v}, testClaims)
+		h := decodeJSONSegment(t, segments(t, tok)[0])
+		if !reflect.DeepEqual(h["jwk"], want) {
+			t.Errorf("%s: jwk header = %v, want %v", name, h["jwk"], want)
+		}
+		if _, _, err := jose.VerifyWith(tok, &other.PublicKey, psOnly); err != nil {
+			t.Errorf("%s: token does not verify with the embedded key: %v", name, err)
+		}
+	}
+	private, err := json.Marshal(map[string]any{"kty": "RSA", "n": bigB64(key.N), "e": "AQAB", "d": bigB64(key.D)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := jose.Sign("PS256", key, jose.Header{"jwk": json.RawMessage(private)}, testClaims); !errors.Is(err, jose.ErrPrivateJWK) {
+		t.Errorf("private jwk header: err = %v, want ErrPrivateJWK", err)
+	}
+	if _, err := jose.Sign("PS256", key, jose.Header{"jwk": "not a key"}, testClaims); err == nil {
+		t.Error("jwk header that is not a JWK: no error")
+	}
+}
+
+// A crit header naming an extension no one understands must still be signable: conformance cases
+// send exactly that to see the bank refuse it.
+func TestSignUnknownCrit(t *testing.T) {
+	key, _, _ := keys(t)
+	const ext = "urn:example:unknown"
+	tok := mustSign(t, "PS256", key, jose.Header{"kid": "k1", "crit": []string{ext}, ext: true}, testClaims)
+	h := decodeJSONSegment(t, segments(t, tok)[0])
+	if !reflect.DeepEqual(h["crit"], []any{ext}) || h[ext] != true {
+		t.Fatalf("header = %v, want crit [%s] and %s true", h, ext, ext)
+	}
+	if _, _, err := jose.VerifyWith(tok, &key.PublicKey, psOnly); !errors.Is(err, jose.ErrUnsupportedCrit) {
+		t.Fatalf("VerifyWith: err = %v, want ErrUnsupportedCrit", err)
+	}
+}
+
 func TestSignBytesKeepsPayload(t *testing.T) {
 	key, _, _ := keys(t)
 	payload := []byte(`["not", "an", "object"]`)
@@ -715,27 +764,9 @@ func FuzzTamperSignature(f *testing.F) {
 // TestVerifyRejectsPSSWithWrongSaltLength: a PS256 signature with a 20-byte salt verifies under
 // jwx v2's lenient PSS check but breaks RFC 7518 3.5, so Verify must refuse it.
 func TestVerifyRejectsPSSWithWrongSaltLength(t *testing.T) {
-	key, err := rsa.GenerateKey(rand.Reader, 2048)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, _ := json.Marshal(map[string]any{"alg": "PS256", "kid": "k1"})
-	p, _ := json.Marshal(map[string]any{"iss": "x"})
-	input := base64.RawURLEncoding.EncodeToString(h) + "." + base64.RawURLEncoding.EncodeToString(p)
-	sum := sha256.Sum256([]byte(input))
-	sig, err := rsa.SignPSS(rand.Reader, key, crypto.SHA256, sum[:], &rsa.PSSOptions{SaltLength: 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	token := input + "." + base64.RawURLEncoding.EncodeToString(sig)
-	doc, err := jose.PublicJWKS(jose.PublicKey{Key: &key.PublicKey, Kid: "k1", Alg: "PS256"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := jose.ParseKeySet(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	key, _, _ := keys(t)
+	token := psSign(t, key, map[string]any{"alg": "PS256", "kid": "k1"}, map[string]any{"iss": "x"}, 20)
+	set := keySet(t, jose.PublicKey{Key: &key.PublicKey, Kid: "k1", Alg: "PS256"})
 	if _, _, err := set.Verify(token, []string{"PS256"}); !errors.Is(err, jose.ErrBadSignature) {
 		t.Fatalf("20-byte salt accepted: %v", err)
 	}

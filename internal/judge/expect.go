@@ -68,34 +68,18 @@ type Rejected struct {
 	RFCCodes []string
 	// MentionsJWKSURL requires the error message to name the JWKS URL the SSA carried.
 	MentionsJWKSURL bool
-	// AllowRefusal accepts a refused TLS handshake (no HTTP response) as a rejection.
-	AllowRefusal bool
 }
 
 // Judge implements Expectation.
 func (e Rejected) Judge(c *Context) Judgement {
 	var j Judgement
 	ex := c.Last()
-	if ex.Response == nil {
-		if e.AllowRefusal && ex.Error != "" && !strings.HasPrefix(ex.Error, "timeout") {
-			j.add("rejection", true, "TLS refusal or 4xx", "connection refused at TLS")
-			j.Observation = "refused at TLS"
-			return j
-		}
-		transport(&j, ex, e.expectedStatus())
+	if transport(&j, ex, statusList(e.statuses())) {
 		return j
 	}
-	statuses := e.Statuses
-	if len(statuses) == 0 {
-		statuses = []int{http.StatusBadRequest}
-	}
 	j.Observation = observeRejection(c, ex)
-	if !status(&j, ex, statuses...) {
-		if b := body(ex); b != nil {
-			if _, registered := b["client_id"]; registered {
-				j.add("no client registered", false, "no client_id", "a client_id was issued")
-			}
-		}
+	if !status(&j, ex, e.statuses()...) {
+		noClientRegistered(&j, ex)
 		return j
 	}
 	jsonType(&j, ex)
@@ -108,15 +92,12 @@ func (e Rejected) Judge(c *Context) Judgement {
 	return j
 }
 
-func (e Rejected) expectedStatus() string {
+// statuses returns the acceptable statuses, 400 when none are named.
+func (e Rejected) statuses() []int {
 	if len(e.Statuses) == 0 {
-		return "400"
+		return []int{http.StatusBadRequest}
 	}
-	var s []string
-	for _, st := range e.Statuses {
-		s = append(s, fmt.Sprint(st))
-	}
-	return strings.Join(s, " or ")
+	return e.Statuses
 }
 
 func (e Rejected) codes(j *Judgement, c *Context, ex *client.Exchange) {
@@ -147,10 +128,7 @@ func (e Rejected) codes(j *Judgement, c *Context, ex *client.Exchange) {
 
 // Describe implements Expectation.
 func (e Rejected) Describe(p profile.Profile) string {
-	s := "rejected with " + e.expectedStatus()
-	if e.AllowRefusal {
-		s = "TLS handshake refused, or " + s
-	}
+	s := "rejected with " + statusList(e.statuses())
 	if p.ErrorFormat == profile.RFC7591 {
 		codes := e.RFCCodes
 		if len(codes) == 0 {

@@ -101,12 +101,29 @@ func status(j *Judgement, ex *client.Exchange, allowed ...int) bool {
 	for _, a := range allowed {
 		ok = ok || got == a
 	}
-	var want []string
-	for _, a := range allowed {
-		want = append(want, fmt.Sprint(a))
-	}
-	j.add("status", ok, strings.Join(want, " or "), fmt.Sprint(got))
+	j.add("status", ok, statusList(allowed), fmt.Sprint(got))
 	return ok
+}
+
+// statusList phrases acceptable statuses the way checks and descriptions print them: "400 or 415".
+func statusList(statuses []int) string {
+	want := make([]string, len(statuses))
+	for i, s := range statuses {
+		want[i] = fmt.Sprint(s)
+	}
+	return strings.Join(want, " or ")
+}
+
+// noClientRegistered checks that an answer meant to turn the request away issued no client_id.
+// A body that is not a JSON object holds no client to find (a gateway's HTML page, an empty
+// 405), so nothing is recorded for it.
+func noClientRegistered(j *Judgement, ex *client.Exchange) {
+	b := body(ex)
+	if b == nil {
+		return
+	}
+	_, registered := b["client_id"]
+	j.add("no client registered", !registered, "no client_id", map[bool]string{true: "a client_id was issued", false: "none"}[registered])
 }
 
 // jsonType checks that the response says it is JSON.

@@ -49,6 +49,10 @@ func TestDistinctClients(t *testing.T) {
 	if (DistinctClients{}).Judge(claimsContext(t, "revolut", a, a)).OK() {
 		t.Error("a reused client_id passed")
 	}
+	// A case that forgot Sends: 2 makes one registration, which proves nothing about a second.
+	if (DistinctClients{}).Judge(claimsContext(t, "revolut", a)).OK() {
+		t.Error("a single registration passed as distinct clients")
+	}
 }
 
 func TestShapeChecks(t *testing.T) {

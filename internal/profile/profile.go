@@ -176,6 +176,9 @@ func init() {
 		SelfSignedSSA: true,
 		JWKSClaim:     "org_jwks_endpoint",
 		RedirectClaim: "software_redirect_uris",
+		// Revolut inherits OBIE's 256-character limit: it documents none of its own but
+		// implements DCR v3.1.
+		MaxRedirectURILen: 256,
 	})
 	ob := Profile{
 		SuccessStatus:     201,

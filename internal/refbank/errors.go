@@ -49,6 +49,11 @@ func badSSA(ob, format string, args ...any) *rejection {
 	return reject(profile.ErrInvalidSoftwareStatement, ob, format, args...)
 }
 
+// crashed is the 500 of a bank whose code failed on input it was never meant to see.
+func crashed() *rejection {
+	return &rejection{status: http.StatusInternalServerError, rfc: "server_error", ob: "UK.OBIE.UnexpectedError", msg: "internal error"}
+}
+
 var statusText = map[int]string{
 	400: "400 Bad Request", 401: "401 Unauthorized", 405: "405 Method Not Allowed",
 	413: "413 Payload Too Large", 415: "415 Unsupported Media Type", 500: "500 Internal Server Error",

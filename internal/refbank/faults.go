@@ -2,6 +2,7 @@ package refbank
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -26,15 +27,13 @@ func (f Fault) AppliesTo(profile string) bool {
 	if len(f.Profiles) == 0 {
 		return true
 	}
-	for _, p := range f.Profiles {
-		if p == profile {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(f.Profiles, profile)
 }
 
 var faults = map[string]Fault{}
+
+// obieProfiles are the Open Banking UK profiles, for faults that bend what only they document.
+var obieProfiles = []string{"obie-3.1", "obie-3.2", "obie-3.3"}
 
 func declare(f Fault) string {
 	if _, dup := faults[f.Name]; dup {
@@ -87,7 +86,8 @@ var (
 	FaultAcceptNoClientCert = declare(Fault{Name: "accept-no-client-cert",
 		Description: "registers a client that presented no TLS client certificate", Trips: []string{"TLS-02"}})
 	FaultAcceptUntrustedCert = declare(Fault{Name: "accept-untrusted-client-cert",
-		Description: "accepts a client certificate from any CA", Trips: []string{"TLS-03"}})
+		Description: "accepts a client certificate from any CA; with no verified certificate it has no subject to hold the DN claim against",
+		Trips:       []string{"TLS-03"}})
 	FaultAcceptAlgNone = declare(Fault{Name: "accept-alg-none",
 		Description: "accepts an unsigned (alg none) registration request without verifying it", Trips: []string{"JWS-01"}})
 	FaultSkipSignature = declare(Fault{Name: "skip-signature-check",
@@ -192,5 +192,5 @@ var (
 	FaultAnyGrantType = declare(Fault{Name: "accept-any-grant-type",
 		Description: "accepts and echoes any grant type", Trips: []string{"CLM-21"}})
 	FaultAnyResponseType = declare(Fault{Name: "accept-any-response-type",
-		Description: "accepts any response_types", Profiles: []string{"obie-3.1", "obie-3.2", "obie-3.3"}, Trips: []string{"CLM-22"}})
+		Description: "accepts any response_types", Profiles: obieProfiles, Trips: []string{"CLM-22"}})
 )

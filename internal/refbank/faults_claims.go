@@ -16,5 +16,5 @@ var (
 		Trips:       []string{"SSA-12"}})
 	FaultPreferRequestMetadata = declare(Fault{Name: "prefer-request-metadata",
 		Description: "lets request metadata override the software statement's claims in the registration",
-		Profiles:    []string{"obie-3.1", "obie-3.2", "obie-3.3"}, Trips: []string{"SSA-13"}})
+		Profiles:    obieProfiles, Trips: []string{"SSA-13"}})
 )

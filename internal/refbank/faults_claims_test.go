@@ -45,8 +45,8 @@ func claimFaultCases(t *testing.T) []faultCase {
 	}
 }
 
-// TestRedirectURILimitInherited: a profile documenting no limit of its own (Revolut) inherits
-// OBIE v3.1's 256 characters.
+// TestRedirectURILimitInherited: Revolut, which documents no limit of its own, holds redirect
+// URIs to OBIE v3.1's 256 characters like the OBIE profiles.
 func TestRedirectURILimitInherited(t *testing.T) {
 	for _, name := range []string{"revolut", "obie-3.2"} {
 		e := newEnv(t, name)
@@ -57,4 +57,14 @@ func TestRedirectURILimitInherited(t *testing.T) {
 		})
 		wantRejected(t, e.p.ErrorFormat, r, rejection{rfc: "invalid_redirect_uri", msg: "longer than 256"})
 	}
+}
+
+// TestHMACConfusionStillVerifies: the confused bank keys HMAC with the public PEM, not with
+// nothing, so an HS256 request keyed with any other secret is still refused.
+func TestHMACConfusionStillVerifies(t *testing.T) {
+	e := newEnv(t, "revolut", withFaults(refbank.FaultHMACPublicKey))
+	_, r := e.register(t, func(d *request.Draft) {
+		d.Alg, d.JWTHeader["alg"], d.Key = "HS256", "HS256", []byte("0123456789abcdef0123456789abcdef")
+	})
+	wantRejected(t, e.p.ErrorFormat, r, rejection{ob: obSignatureInvalid, msg: "signature does not verify"})
 }

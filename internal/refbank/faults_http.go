@@ -1,7 +1,5 @@
 package refbank
 
-var obieProfiles = []string{"obie-3.1", "obie-3.2", "obie-3.3"}
-
 // Faults of discovery, the happy path's finer points, the response's shape and the HTTP
 // envelope.
 var (

@@ -1,15 +1,14 @@
 package refbank
 
 import (
-	"encoding/json"
-	"io"
+	"maps"
 	"mime"
 	"net/http"
-	"sort"
+	"slices"
 	"strings"
 
-	"github.com/dcrconform/dcrconform/internal/jose"
 	"github.com/dcrconform/dcrconform/internal/profile"
+	"github.com/dcrconform/dcrconform/internal/request"
 )
 
 // Bounds on request claim values. Nothing in the data dictionaries comes near them (the longest
@@ -32,54 +31,39 @@ func (s *Server) bodyLimit() int64 {
 // of a parser that was never meant to see such input.
 func (s *Server) unparsable(rej *rejection) *rejection {
 	if s.fault(FaultCrashOnMalformed) {
-		return &rejection{status: http.StatusInternalServerError, rfc: "server_error", ob: "UK.OBIE.UnexpectedError", msg: "internal error"}
+		return crashed()
 	}
 	return rej
 }
 
-// plainJSON is the accept-json-registration fault: a bank built on a generic OAuth server that
-// also takes RFC 7591's plain JSON registration, so the metadata is never signed. handled is
-// false when the fault is off or the request is not JSON.
-func (s *Server) plainJSON(r *http.Request, reg *registration) (_ *registration, _ *rejection, handled bool) {
+// plainJSON reports whether the request is taken as RFC 7591's plain JSON registration: the
+// accept-json-registration fault, a bank built on a generic OAuth server whose metadata is never
+// signed.
+func (s *Server) plainJSON(r *http.Request) bool {
 	if !s.fault(FaultAcceptJSON) {
-		return nil, nil, false
+		return false
 	}
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || !strings.EqualFold(mt, "application/json") {
-		return nil, nil, false
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, s.bodyLimit()+1))
-	if err != nil || int64(len(body)) > s.bodyLimit() {
-		return nil, badMetadata(obFieldInvalid, "request body could not be read"), true
-	}
-	var c jose.Claims
-	if err := json.Unmarshal(body, &c); err != nil || c == nil {
-		return nil, badMetadata(obFieldInvalid, "request body is not a JSON object"), true
-	}
-	reg.header, reg.claims = jose.Header{}, c
-	if rej := s.checkSSA(reg); rej != nil {
-		return nil, rej, true
-	}
-	if rej := s.checkClaims(reg); rej != nil {
-		return nil, rej, true
-	}
-	if rej := s.checkLimits(reg); rej != nil {
-		return nil, rej, true
-	}
-	return reg, nil, true
+	return err == nil && strings.EqualFold(mt, "application/json")
 }
 
-// checkLimits runs after the claim rules: the general bounds on claim values, then the faults
-// that make a bank stricter than its profile.
-func (s *Server) checkLimits(reg *registration) *rejection {
-	p, c := s.cfg.Profile, reg.claims
-	if !s.fault(FaultNoClaimBounds) {
-		for _, name := range sortedClaimNames(c) {
-			if name != "software_statement" && oversized(c[name], 1) {
-				return badMetadata(obFieldInvalid, "claim %s is longer or more deeply nested than this server accepts", name)
-			}
+// checkBounds holds every claim value to the general bounds, before any rule reads them.
+func (s *Server) checkBounds(reg *registration) *rejection {
+	if s.fault(FaultNoClaimBounds) {
+		return nil
+	}
+	for _, name := range slices.Sorted(maps.Keys(reg.claims)) {
+		if name != "software_statement" && oversized(reg.claims[name], 1) {
+			return badMetadata(obFieldInvalid, "claim %s is longer or more deeply nested than this server accepts", name)
 		}
 	}
+	return nil
+}
+
+// checkStricter runs after the claim rules: the faults that make a bank stricter than its
+// profile.
+func (s *Server) checkStricter(reg *registration) *rejection {
+	p, c := s.cfg.Profile, reg.claims
 	if s.fault(FaultExactRedirects) {
 		if raw, ok := c["redirect_uris"]; ok {
 			uris, _ := stringList(raw)
@@ -93,7 +77,7 @@ func (s *Server) checkLimits(reg *registration) *rejection {
 		if values, _, ok := profile.DecodeScope(c["scope"]); ok {
 			last := -1
 			for _, v := range values {
-				i := indexOf(p.Scopes, v)
+				i := slices.Index(p.Scopes, v)
 				if i >= 0 && i < last {
 					return badMetadata(obFieldInvalid, "scope values must be given in the order %s", strings.Join(p.Scopes, ", "))
 				}
@@ -134,8 +118,27 @@ func oversized(v any, depth int) bool {
 	return false
 }
 
+// issueClientID names the client a registration creates. Under reuse-client-id a repeated
+// registration of the same software statement gets the id its first one was issued; reused
+// then says the client is already stored.
+func (s *Server) issueClientID(reg *registration) (id string, reused bool) {
+	if !s.fault(FaultReuseClientID) {
+		return request.NewJTI(), false
+	}
+	// Deciding and recording under one lock keeps concurrent first registrations from each
+	// minting their own.
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if id, ok := s.firstIDs[reg.ssa]; ok {
+		return id, true
+	}
+	id = request.NewJTI()
+	s.firstIDs[reg.ssa] = id
+	return id, false
+}
+
 // bendResponse applies the faults that bend a registration response beyond bend's.
-func (s *Server) bendResponse(body map[string]any, reg *registration) {
+func (s *Server) bendResponse(body map[string]any) {
 	if s.fault(FaultRedirectsAsString) {
 		if uris, ok := stringList(body["redirect_uris"]); ok {
 			body["redirect_uris"] = strings.Join(uris, " ")
@@ -143,24 +146,6 @@ func (s *Server) bendResponse(body map[string]any, reg *registration) {
 	}
 	if s.fault(FaultEmptyGrantTypes) {
 		body["grant_types"] = []any{}
-	}
-	if s.fault(FaultReuseClientID) {
-		// The earliest-issued id is not recorded, so take the smallest one for this software
-		// statement: stable from the first registration on. Looking up and storing under one lock
-		// keeps concurrent first registrations from each minting their own.
-		s.mu.Lock()
-		reuse := ""
-		for _, prev := range s.clients {
-			if id, _ := prev["client_id"].(string); prev["software_statement"] == reg.ssa && id != "" && (reuse == "" || id < reuse) {
-				reuse = id
-			}
-		}
-		if reuse != "" {
-			body["client_id"] = reuse
-		} else if id, _ := body["client_id"].(string); id != "" {
-			s.clients[id] = body
-		}
-		s.mu.Unlock()
 	}
 }
 
@@ -171,32 +156,14 @@ func (s *Server) bendDiscovery(doc map[string]any) {
 	}
 }
 
-func sortedClaimNames(c jose.Claims) []string {
-	out := make([]string, 0, len(c))
-	for k := range c {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 func sameStringSet(a, b []string) bool {
 	if len(a) != len(b) {
 		return false
 	}
 	for _, x := range a {
-		if !contains(b, x) {
+		if !slices.Contains(b, x) {
 			return false
 		}
 	}
 	return true
-}
-
-func indexOf(list []string, v string) int {
-	for i, x := range list {
-		if x == v {
-			return i
-		}
-	}
-	return -1
 }

@@ -2,6 +2,7 @@ package refbank
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/dcrconform/dcrconform/internal/profile"
@@ -13,10 +14,14 @@ var echoed = []string{"iss", "iat", "exp", "application_type", "token_endpoint_a
 	"id_token_signed_response_alg", "request_object_signing_alg", "redirect_uris", "grant_types", "scope",
 	"response_types", "software_id", "token_endpoint_auth_signing_alg"}
 
+// statementOwnClaims are the JWT claims about a software statement itself (its issuer, times
+// and id), which say nothing about the client and so never reach a registration response.
+var statementOwnClaims = []string{"iss", "iat", "exp", "jti"}
+
 // respond registers the client and answers with its metadata in the profile's shape.
 func (s *Server) respond(w http.ResponseWriter, reg *registration) {
 	p := s.cfg.Profile
-	clientID := request.NewJTI()
+	clientID, reused := s.issueClientID(reg)
 	body := map[string]any{"client_id": clientID, "software_statement": reg.ssa}
 	for _, name := range append(echoed, p.DNClaim) {
 		if v, ok := reg.claims[name]; ok {
@@ -35,7 +40,7 @@ func (s *Server) respond(w http.ResponseWriter, reg *registration) {
 		body["client_id_issued_at"] = s.cfg.Now().Unix()
 		// OBIE: the response carries the SSA's claims flattened as top-level members.
 		for k, v := range reg.ssaClaims {
-			if _, taken := body[k]; !taken && k != "iss" && k != "iat" && k != "exp" && k != "jti" {
+			if _, taken := body[k]; !taken && !slices.Contains(statementOwnClaims, k) {
 				body[k] = v
 			}
 		}
@@ -45,10 +50,12 @@ func (s *Server) respond(w http.ResponseWriter, reg *registration) {
 	}
 	s.overlayRequest(body, reg)
 	s.bend(body)
-	s.bendResponse(body, reg)
-	s.mu.Lock()
-	s.clients[clientID] = body
-	s.mu.Unlock()
+	s.bendResponse(body)
+	if !reused {
+		s.mu.Lock()
+		s.clients[clientID] = body
+		s.mu.Unlock()
+	}
 	status := p.SuccessStatus
 	if s.fault(FaultAnswer201) {
 		status = http.StatusCreated

@@ -64,6 +64,9 @@ type Server struct {
 	mu      sync.Mutex
 	clients map[string]map[string]any
 	jtis    map[string]time.Time
+	// firstIDs maps a software statement to the client_id first issued for it, for the
+	// reuse-client-id fault.
+	firstIDs map[string]string
 }
 
 // Start validates cfg and serves the bank on loopback.
@@ -127,10 +130,11 @@ func New(cfg Config) (*Server, error) {
 		timeout = 0
 	}
 	return &Server{
-		cfg:     cfg,
-		jwks:    newFetcher(cfg.JWKSRoots, cfg.Dial, timeout),
-		clients: map[string]map[string]any{},
-		jtis:    map[string]time.Time{},
+		cfg:      cfg,
+		jwks:     newFetcher(cfg.JWKSRoots, cfg.Dial, timeout),
+		clients:  map[string]map[string]any{},
+		jtis:     map[string]time.Time{},
+		firstIDs: map[string]string{},
 	}, nil
 }
 

@@ -62,7 +62,6 @@ type Identity struct {
 	Scope        []string
 	// Probes are the unreachable or broken JWKS URLs the edge cases point the SSA at.
 	Probes Probes
-	Now    func() time.Time
 }
 
 // Probes are JWKS URLs that fail in known ways. Loopback ones only make sense to a target on
@@ -119,7 +118,7 @@ type Prepared struct {
 // requires, a fresh jti, and an SSA minted (or supplied) per the identity's mode.
 func NewDraft(id *Identity) *Draft {
 	p := id.Profile
-	now := id.now()
+	now := time.Now()
 	claims := jose.Claims{
 		"iss":                          id.Iss,
 		"iat":                          now.Unix(),
@@ -127,7 +126,7 @@ func NewDraft(id *Identity) *Draft {
 		"aud":                          id.Aud,
 		"jti":                          NewJTI(),
 		"scope":                        p.EncodeScope(id.Scope),
-		"redirect_uris":                stringsToAny(id.RedirectURIs),
+		"redirect_uris":                StringsToAny(id.RedirectURIs),
 		"token_endpoint_auth_method":   "tls_client_auth",
 		"application_type":             "web",
 		"id_token_signed_response_alg": "PS256",
@@ -176,7 +175,7 @@ func SelfSignedClaims(id *Identity) jose.Claims {
 		"org_jwks_endpoint":      id.JWKSURL,
 		"org_name":               id.ClientName,
 		"software_client_name":   id.ClientName,
-		"software_redirect_uris": stringsToAny(id.RedirectURIs),
+		"software_redirect_uris": StringsToAny(id.RedirectURIs),
 	}
 }
 
@@ -190,7 +189,7 @@ func DirectoryClaims(id *Identity, now time.Time) jose.Claims {
 		"software_client_id":     id.SoftwareID,
 		"software_client_name":   id.ClientName,
 		"software_jwks_endpoint": id.JWKSURL,
-		"software_redirect_uris": stringsToAny(id.RedirectURIs),
+		"software_redirect_uris": StringsToAny(id.RedirectURIs),
 		"software_roles":         []any{"AISP", "PISP", "CBPII"},
 		"org_id":                 "0015800001041RHAAY",
 		"org_name":               id.ClientName,
@@ -286,14 +285,9 @@ func NewJTI() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-func (id *Identity) now() time.Time {
-	if id.Now != nil {
-		return id.Now()
-	}
-	return time.Now()
-}
-
-func stringsToAny(ss []string) []any {
+// StringsToAny converts a list of strings to the []any form a decoded JSON claim takes, so a built
+// claim compares equal to the same claim read back from a token.
+func StringsToAny(ss []string) []any {
 	out := make([]any, len(ss))
 	for i, s := range ss {
 		out[i] = s
