@@ -300,7 +300,8 @@ func TestGinkgoAndEngineAgree(t *testing.T) {
 				t.Fatalf("engine ran %d cases, Ginkgo %d", len(outs), len(ginkgoStates))
 			}
 			for _, o := range outs {
-				want := map[engine.Verdict]string{engine.Fail: "failed", engine.Skipped: "skipped"}[o.Verdict]
+				want := map[engine.Verdict]string{engine.Fail: "failed", engine.Inconclusive: "failed",
+					engine.Skipped: "skipped", engine.NotRun: "skipped"}[o.Verdict]
 				if want == "" {
 					want = "passed"
 				}

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/onsi/ginkgo/v2/types"
@@ -16,6 +18,7 @@ import (
 	"github.com/dcrconform/dcrconform/internal/engine"
 	"github.com/dcrconform/dcrconform/internal/evidence"
 	"github.com/dcrconform/dcrconform/internal/harness"
+	"github.com/dcrconform/dcrconform/internal/printable"
 	"github.com/dcrconform/dcrconform/suites/register"
 )
 
@@ -28,18 +31,21 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
-		configPath  = fs.String("config", "", "target config (YAML); none runs against the embedded reference bank")
-		profileName = fs.String("profile", "", "profile: revolut (default), obie-3.1, obie-3.2, obie-3.3")
-		labelFilter = fs.String("label-filter", "", "Ginkgo label filter, e.g. 'level:MUST && group:request-jws'")
-		strict      = fs.Bool("strict", false, "fail the run on failed SHOULD cases")
-		reportsDir  = fs.String("reports", "reports", "directory for junit.xml and report.json")
-		workDir     = fs.String("work-dir", ".dcrconform", "directory for the run's private keys (kept outside reports)")
-		quiet       = fs.Bool("quiet", false, "print only the summary")
-		verbose     = fs.Bool("verbose", false, "also print Ginkgo's own report")
-		jwksTimeout = fs.Duration("jwks-timeout", 2*time.Second, "embedded reference bank: JWKS fetch timeout")
-		evidenceKey = fs.String("evidence-key", "", "PEM key that signs the evidence manifest (default: WORK-DIR/evidence-key.pem, created if absent)")
-		cases       listFlag
-		faults      listFlag
+		configPath   = fs.String("config", "", "target config (YAML); none runs against the embedded reference bank")
+		profileName  = fs.String("profile", "", "profile: revolut (default), obie-3.1, obie-3.2, obie-3.3")
+		labelFilter  = fs.String("label-filter", "", "Ginkgo label filter, e.g. 'level:MUST && group:request-jws'")
+		strict       = fs.Bool("strict", false, "fail the run on failed SHOULD cases")
+		failFast     = fs.Bool("fail-fast", false, "stop after the first failed case; the rest are reported as not run")
+		reportsDir   = fs.String("reports", "reports", "directory for junit.xml and report.json")
+		workDir      = fs.String("work-dir", ".dcrconform", "directory for the run's private keys (kept outside reports)")
+		quiet        = fs.Bool("quiet", false, "print only failed and inconclusive cases and the summary")
+		verbose      = fs.Bool("verbose", false, "also print Ginkgo's own report")
+		jwksTimeout  = fs.Duration("jwks-timeout", 2*time.Second, "embedded reference bank: JWKS fetch timeout")
+		runTimeout   = fs.Duration("timeout", 0, "deadline for the whole run (default: 2m plus the request timeout per selected case); the cases not run by then are reported as not run, exit 4")
+		preflightTTL = fs.Duration("preflight-timeout", harness.DefaultPreflightTimeout, "bound on each preflight step (TLS handshake, JWKS fetch, control registration)")
+		evidenceKey  = fs.String("evidence-key", "", "PEM key that signs the evidence manifest (default: WORK-DIR/evidence-key.pem, created if absent)")
+		cases        listFlag
+		faults       listFlag
 	)
 	fs.Var(&cases, "cases", "case IDs or globs to run, e.g. 'JWS-*' (repeatable, comma-separated)")
 	fs.Var(&faults, "fault", "embedded reference bank: switch on a fault (repeatable; see serve --list-faults)")
@@ -60,7 +66,13 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if err := cat.Validate(); err != nil {
 		return fail(stderr, "%v", err)
 	}
-	run, err := harness.Prepare(context.Background(), harness.Options{
+
+	// From here on an interrupt or the deadline ends the run with its reports written. The
+	// first signal cancels the run; a second exits at once.
+	ctx, stop := interruptible(stderr)
+	defer stop()
+
+	run, err := harness.Prepare(ctx, harness.Options{
 		ConfigPath: *configPath, Profile: *profileName, WorkDir: *workDir, Strict: *strict,
 		Faults: faults, JWKSTimeout: *jwksTimeout,
 	})
@@ -68,47 +80,172 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return fail(stderr, "%v", err)
 	}
 	defer run.Close()
-	items, err := catalogue.Select(cat.Items(run.Profile), cases)
+	all := cat.Items(run.Profile)
+	items, err := catalogue.Select(all, cases)
 	if err != nil {
 		return fail(stderr, "%v", err)
 	}
 	if items, err = filterLabels(items, *labelFilter); err != nil {
 		return fail(stderr, "%v", err)
 	}
+	sel := evidence.Selection{Profile: run.Profile.Name, ProfileSource: "default", ConfigProfile: run.ConfigProfile,
+		Cases: cases, LabelFilter: *labelFilter, Strict: *strict, FailFast: *failFast, Selected: len(items), Catalogue: len(all)}
+	switch {
+	case *profileName != "":
+		sel.ProfileSource = "--profile"
+		if run.ConfigProfile != "" && run.ConfigProfile != *profileName {
+			fmt.Fprintf(stderr, "dcrconform: warning: --profile %s overrides the config's profile %s\n", *profileName, run.ConfigProfile)
+		}
+	case *configPath != "":
+		sel.ProfileSource = "config"
+	}
 	meta := evidence.Meta{Tool: "dcrconform", Version: toolVersion(), Target: run.Target, Profile: run.Profile.Name,
-		Embedded: run.Embedded, Started: time.Now(), Strict: *strict}
+		Embedded: run.Embedded, Started: time.Now(), Strict: *strict, Selection: sel}
+	// A previous run's reports must never look like this run's: replace them with a marker that
+	// reads as an error until this run's own are written.
+	if err := markInProgress(*reportsDir, meta, "the run started and has not finished (or was killed)"); err != nil {
+		return fail(stderr, "reports: %v", err)
+	}
+
+	notes, err := run.Preflight(ctx, *preflightTTL)
+	if err != nil && ctx.Err() == nil {
+		markInProgress(*reportsDir, meta, "the run could not be made: "+err.Error())
+		return fail(stderr, "%v", err)
+	}
+	for _, n := range notes {
+		fmt.Fprintf(stderr, "dcrconform: warning: %s\n", n)
+	}
+
+	timeout := *runTimeout
+	if timeout <= 0 {
+		timeout = 2*time.Minute + time.Duration(len(items))*run.RequestTimeout
+	}
+	deadline := time.Now().Add(timeout)
+	runCtx, cancel := context.WithDeadlineCause(ctx, deadline, fmt.Errorf("the run deadline of %s was reached", timeout))
+	defer cancel()
 	if !*quiet {
 		where := run.Target
 		if run.Embedded {
 			where += " (embedded reference bank)"
 		}
-		fmt.Fprintf(stdout, "dcrconform %s: %d cases, profile %s, target %s\n", meta.Version, len(items), run.Profile.Name, where)
+		fmt.Fprintf(stdout, "dcrconform %s: %d of %d cases, profile %s, target %s\n", meta.Version, len(items), len(all), run.Profile.Name, where)
 	}
-	res := register.Run(run.Env, items, register.RunOptions{Verbose: *verbose, Progress: func(o engine.Outcome) {
-		if !*quiet {
-			fmt.Fprintln(stdout, progressLine(o))
-		}
-	}})
+	res := register.Run(runCtx, run.Env, items, register.RunOptions{Verbose: *verbose, Deadline: deadline,
+		Engine: engine.Options{FailFast: *failFast},
+		Progress: func(o engine.Outcome) {
+			if !*quiet || o.Verdict == engine.Fail || o.Verdict == engine.Inconclusive {
+				fmt.Fprintln(stdout, progressLine(o))
+			}
+		}})
 	meta.Finished = time.Now()
-	if len(res.Outcomes) != len(items) {
-		return fail(stderr, "the run ended early: %d of %d cases ran", len(res.Outcomes), len(items))
+	for _, o := range res.Outcomes {
+		if o.Verdict == engine.NotRun {
+			meta.Stopped = stoppedReason(runCtx, o)
+			break
+		}
+	}
+	meta.ExitCode = engine.ExitCode(res.Outcomes)
+	meta.Result = engine.ResultWord(meta.ExitCode, len(items), len(all))
+	if meta.Stopped != "" && meta.ExitCode != engine.ExitIncomplete {
+		meta.Result += "; INCOMPLETE: " + meta.Stopped
 	}
 	meta.ConfigFingerprint = run.Fingerprint()
 	meta.KeyPaths = evidence.KeyPaths(run.Files)
 	bundleDir, err := writeReports(*reportsDir, *workDir, *evidenceKey, meta, res)
 	if err != nil {
+		markInProgress(*reportsDir, meta, "the reports could not be written: "+err.Error())
 		return fail(stderr, "%v", err)
 	}
-	code := engine.ExitCode(res.Outcomes)
-	fmt.Fprintf(stdout, "%s: %s in %s\nreports: %s (junit.xml, report.json, report.html)\nevidence bundle: %s (check with: dcrconform verify %s)\n",
-		engine.ResultWord(code), engine.Count(res.Outcomes), meta.Finished.Sub(meta.Started).Round(time.Millisecond),
+	fmt.Fprintf(stdout, "%s: %s in %s\n", meta.Result, engine.Count(res.Outcomes), meta.Finished.Sub(meta.Started).Round(time.Millisecond))
+	if meta.Stopped != "" {
+		fmt.Fprintf(stdout, "INCOMPLETE: %s; the cases not run are marked so in every report\n", meta.Stopped)
+	}
+	fmt.Fprintf(stdout, "reports: %s (junit.xml, report.json, report.html)\nevidence bundle: %s (check with: dcrconform verify %s)\n",
 		*reportsDir, bundleDir, bundleDir)
-	return code
+	return meta.ExitCode
 }
 
-// writeReports writes junit.xml, report.json and report.html into the reports directory and the
-// signed evidence bundle into reports/<run-id>/. The top-level files are copies of the latest
-// run's, for CI; the bundle is what a certifier receives.
+// interruptible returns a context that the first SIGINT or SIGTERM cancels (the run then ends
+// with its reports written, exit 4); a second signal exits at once.
+func interruptible(stderr io.Writer) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case s := <-sig:
+			fmt.Fprintf(stderr, "\ndcrconform: %v: stopping; the cases judged so far are being written to the reports (signal again to exit at once, without them)\n", s)
+			cancel(fmt.Errorf("interrupted by %v", s))
+		case <-done:
+			return
+		}
+		select {
+		case s := <-sig:
+			fmt.Fprintf(stderr, "dcrconform: %v again: exiting now; the reports of this run are not written\n", s)
+			os.Exit(engine.ExitIncomplete)
+		case <-done:
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(sig)
+		close(done)
+		cancel(nil)
+	}
+}
+
+// stoppedReason says why the run ended before o ran.
+func stoppedReason(ctx context.Context, o engine.Outcome) string {
+	if cause := context.Cause(ctx); cause != nil {
+		return cause.Error()
+	}
+	return strings.TrimPrefix(o.Reason, "not run: ")
+}
+
+// markInProgress replaces the top-level reports of an earlier run: junit.xml becomes one
+// errored testcase saying why this run has no results (yet), and report.json and report.html
+// are removed. CI that publishes junit.xml then shows an error, never an old green run.
+func markInProgress(dir string, meta evidence.Meta, why string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, name := range []string{"report.json", "report.html"} {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !os.IsNotExist(err) {
+			return err
+		}
+	}
+	data, err := evidence.PlaceholderJUnit(meta, why)
+	if err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(dir, "junit.xml"), data)
+}
+
+// writeAtomic writes a file whole or not at all: a reader (CI) never sees half a report.
+func writeAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// writeReports writes the signed evidence bundle into reports/<run-id>/, then junit.xml,
+// report.json and report.html into the reports directory. The bundle goes first so that the
+// top-level files, copies of the latest run's for CI, never name a bundle that is not there.
 func writeReports(dir, workDir, keyPath string, meta evidence.Meta, res register.Result) (string, error) {
 	runID := meta.Started.UTC().Format("20060102T150405.000Z")
 	render := map[string]func() ([]byte, error){
@@ -116,17 +253,11 @@ func writeReports(dir, workDir, keyPath string, meta evidence.Meta, res register
 		"report.json": func() ([]byte, error) { return evidence.GinkgoJSON(res.Report) },
 		"report.html": func() ([]byte, error) { return evidence.HTML(meta, res.Outcomes) },
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
 	files := map[string][]byte{}
 	for name, fn := range render {
 		data, err := fn()
 		if err != nil {
 			return "", fmt.Errorf("render %s: %v", name, err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
-			return "", fmt.Errorf("write %s: %v", name, err)
 		}
 		files[name] = data
 	}
@@ -140,6 +271,12 @@ func writeReports(dir, workDir, keyPath string, meta evidence.Meta, res register
 	bundle := filepath.Join(dir, runID)
 	if err := evidence.WriteBundle(bundle, meta, res.Outcomes, files, signer); err != nil {
 		return "", fmt.Errorf("evidence bundle: %v", err)
+	}
+	// junit.xml last: until it is replaced, the in-progress marker stands.
+	for _, name := range []string{"report.json", "report.html", "junit.xml"} {
+		if err := writeAtomic(filepath.Join(dir, name), files[name]); err != nil {
+			return "", fmt.Errorf("write %s: %v", name, err)
+		}
 	}
 	return bundle, nil
 }
@@ -155,10 +292,20 @@ func inside(dir, path string) bool {
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
+// progressLine is one case on the console. Every value that came from the target (the reason
+// quotes the bank's codes, the answer its words) passes through printable first.
 func progressLine(o engine.Outcome) string {
 	line := fmt.Sprintf("  %-4s %-22s %-6s %s (%s)", o.Verdict.Word(), o.ID, o.Level, o.Title, o.Duration.Round(time.Millisecond))
-	if o.Verdict != engine.Pass {
-		line += "\n         " + o.Reason
+	if o.Verdict == engine.Pass {
+		return line
+	}
+	line += "\n         " + printable.String(o.Reason, 400)
+	switch o.Verdict {
+	case engine.Fail, engine.Warn, engine.Inconclusive:
+		line += "\n         expected: " + o.Expected
+		if o.Answer != "" {
+			line += "\n         the bank answered: " + printable.String(o.Answer, 400)
+		}
 	}
 	return line
 }

@@ -17,6 +17,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
 	"time"
 
@@ -55,7 +56,8 @@ func New(o Options) *Client {
 		return &http.Client{
 			Timeout: o.Timeout,
 			Transport: &http.Transport{
-				TLSClientConfig:     &tls.Config{RootCAs: o.Roots, Certificates: certs, MinVersion: tls.VersionTLS12},
+				TLSClientConfig: &tls.Config{RootCAs: o.Roots, MinVersion: tls.VersionTLS12,
+					GetClientCertificate: offer(certs, false)},
 				DisableKeepAlives:   true,
 				TLSHandshakeTimeout: o.Timeout,
 				DialContext:         (&net.Dialer{Timeout: o.Timeout}).DialContext,
@@ -73,9 +75,7 @@ func New(o Options) *Client {
 	// certificate".
 	probe := func(cert tls.Certificate) *http.Client {
 		hc := mk(nil)
-		hc.Transport.(*http.Transport).TLSClientConfig.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
-			return &cert, nil
-		}
+		hc.Transport.(*http.Transport).TLSClientConfig.GetClientCertificate = offer([]tls.Certificate{cert}, true)
 		return hc
 	}
 	if o.Untrusted != nil {
@@ -100,6 +100,28 @@ func New(o Options) *Client {
 	c.clients[request.CertLegacyTLS] = legacy
 	return c
 }
+
+// offer returns the client-certificate callback of a client. It notes on the handshake's
+// context that the server asked for a certificate, which the judgement needs to tell a refusal
+// from a server that never asked. It then offers what Go's client would from certs (the first
+// one the server's named CAs accept), or, with always, the first one whatever the server names.
+func offer(certs []tls.Certificate, always bool) func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+	return func(cri *tls.CertificateRequestInfo) (*tls.Certificate, error) {
+		if st, ok := cri.Context().Value(stateKey{}).(*connState); ok {
+			st.mu.Lock()
+			st.certRequested = true
+			st.mu.Unlock()
+		}
+		for i := range certs {
+			if always || cri.SupportsCertificate(&certs[i]) == nil {
+				return &certs[i], nil
+			}
+		}
+		return &tls.Certificate{}, nil
+	}
+}
+
+type stateKey struct{}
 
 // forgeSubject makes a self-signed certificate with the transport certificate's subject and a
 // fresh key.
@@ -138,8 +160,15 @@ func forgeSubject(transport tls.Certificate) (tls.Certificate, error) {
 type Exchange struct {
 	Request  RecordedRequest   `json:"request"`
 	Response *RecordedResponse `json:"response,omitempty"`
-	// Error is the transport failure when no response arrived (refused, TLS alert, timeout).
-	Error    string        `json:"error,omitempty"`
+	// Error is the transport failure when no response arrived (refused, TLS alert, timeout),
+	// or the failure to read the body of one that did.
+	Error string `json:"error,omitempty"`
+	// Failure classifies Error; the judgement decides on it, never on Error's text.
+	Failure Failure `json:"failure,omitempty"`
+	// CertRequested records that the target asked for a client certificate during the handshake.
+	CertRequested bool `json:"cert_requested,omitempty"`
+	// TLSVersion is the negotiated version when the handshake completed on our side ("TLS 1.3").
+	TLSVersion string        `json:"tls_version,omitempty"`
 	Started  time.Time     `json:"started"`
 	Duration time.Duration `json:"duration_ns"`
 }
@@ -183,18 +212,21 @@ func (c *Client) Do(ctx context.Context, p *request.Prepared) *Exchange {
 	defer func() { ex.Duration = time.Since(ex.Started) }()
 	hc, ok := c.clients[p.Cert]
 	if !ok {
-		ex.Error = fmt.Sprintf("no client certificate of kind %q is configured", p.Cert)
+		ex.Error, ex.Failure = fmt.Sprintf("no client certificate of kind %q is configured", p.Cert), NotSent
 		return ex
 	}
+	st := &connState{}
+	ctx = context.WithValue(httptrace.WithClientTrace(ctx, st.trace()), stateKey{}, st)
 	req, err := http.NewRequestWithContext(ctx, p.Method, p.URL, bytes.NewReader(p.Body))
 	if err != nil {
-		ex.Error = "build request: " + err.Error()
+		ex.Error, ex.Failure = "build request: "+err.Error(), NotSent
 		return ex
 	}
 	req.Header = p.Header.Clone()
 	resp, err := hc.Do(req)
+	defer st.record(ex)
 	if err != nil {
-		ex.Error = describe(err)
+		ex.Error, ex.Failure = describe(err), classify(ctx, err, st)
 		return ex
 	}
 	defer resp.Body.Close()
@@ -204,7 +236,7 @@ func (c *Client) Do(ctx context.Context, p *request.Prepared) *Exchange {
 		body, rr.Truncated = body[:MaxBody], true
 	}
 	if err != nil {
-		ex.Error = "read body: " + describe(err)
+		ex.Error, ex.Failure = "read body: "+describe(err), classify(ctx, err, st)
 	}
 	rr.Body = RedactBody(body)
 	rr.BodyText = string(rr.Body)
@@ -225,6 +257,34 @@ func recordRequest(p *request.Prepared) RecordedRequest {
 		}
 	}
 	return r
+}
+
+// trace records, for one call, what the judgement needs to know of its connection.
+func (st *connState) trace() *httptrace.ClientTrace {
+	return &httptrace.ClientTrace{
+		TLSHandshakeDone: func(cs tls.ConnectionState, err error) {
+			st.mu.Lock()
+			defer st.mu.Unlock()
+			if err == nil {
+				st.handshakeDone, st.version = true, cs.Version
+			}
+		},
+		GotFirstResponseByte: func() {
+			st.mu.Lock()
+			st.firstByte = true
+			st.mu.Unlock()
+		},
+	}
+}
+
+// record copies what the trace saw into the exchange.
+func (st *connState) record(ex *Exchange) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	ex.CertRequested = st.certRequested
+	if st.handshakeDone {
+		ex.TLSVersion = tls.VersionName(st.version)
+	}
 }
 
 // describe turns a transport error into one line without Go's wrapping noise.

@@ -78,8 +78,10 @@ type JWKSHost struct {
 
 // Config is a validated configuration with absolute paths.
 type Config struct {
-	Path                 string
-	Profile              profile.Profile
+	Path    string
+	Profile profile.Profile
+	// FileProfile is the profile the file itself names ("" when it names none).
+	FileProfile          string
 	RegistrationEndpoint string
 	CABundle             string
 	TransportCert        string
@@ -150,7 +152,7 @@ func (f *File) validate(path, profileOverride string) (*Config, error) {
 		}
 		return p
 	}
-	c := &Config{Path: path}
+	c := &Config{Path: path, FileProfile: f.Profile}
 	name := f.Profile
 	if profileOverride != "" {
 		name = profileOverride

@@ -5,8 +5,8 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -32,7 +32,16 @@ const (
 	Observed Verdict = "observed"
 	// Skipped: the case could not run here; Reason says why. Never counted as a pass.
 	Skipped Verdict = "skipped"
+	// Inconclusive: the case ran but its exchange proved nothing either way (a failure on our
+	// side, the target not answering, a rejection while the valid control request was refused
+	// too); Reason says why. Never a pass, never the bank's failure.
+	Inconclusive Verdict = "inconclusive"
+	// NotRun: the run was interrupted or reached its deadline before the case finished.
+	NotRun Verdict = "not-run"
 )
+
+// Verdicts lists every verdict in the order reports show them: what needs attention first.
+var Verdicts = []Verdict{Fail, Warn, Inconclusive, NotRun, Skipped, Observed, Pass}
 
 // Word is the verdict as the console and the HTML report show it: four capital letters, with
 // INFO for an observation because nothing was judged.
@@ -48,6 +57,10 @@ func (v Verdict) Word() string {
 		return "INFO"
 	case Skipped:
 		return "SKIP"
+	case Inconclusive:
+		return "INCONCLUSIVE"
+	case NotRun:
+		return "NOT RUN"
 	}
 	return strings.ToUpper(string(v))
 }
@@ -62,8 +75,15 @@ type Env struct {
 	// Strict turns failed SHOULD cases into failures.
 	Strict bool
 
-	mu     sync.Mutex
-	shared map[string]*sharedCall
+	mu      sync.Mutex
+	shared  map[string]*sharedCall
+	control *controlCall
+}
+
+type controlCall struct {
+	once sync.Once
+	c    *judge.Control
+	ex   *client.Exchange
 }
 
 type sharedCall struct {
@@ -74,21 +94,24 @@ type sharedCall struct {
 
 // Outcome is the result of executing one item.
 type Outcome struct {
-	ID          string             `json:"id"`
-	Title       string             `json:"title"`
-	Group       string             `json:"group"`
-	Level       catalogue.Level    `json:"level"`
-	Ref         string             `json:"ref"`
-	Profile     string             `json:"profile"`
-	Verdict     Verdict            `json:"verdict"`
-	Reason      string             `json:"reason"`
-	Expected    string             `json:"expected"`
-	Observation string             `json:"observation,omitempty"`
-	Checks      []judge.Check      `json:"checks,omitempty"`
-	Exchanges   []*client.Exchange `json:"exchanges,omitempty"`
-	Shared      string             `json:"shared_exchange,omitempty"`
-	Started     time.Time          `json:"started"`
-	Duration    time.Duration      `json:"duration_ns"`
+	ID          string          `json:"id"`
+	Title       string          `json:"title"`
+	Group       string          `json:"group"`
+	Level       catalogue.Level `json:"level"`
+	Ref         string          `json:"ref"`
+	Profile     string          `json:"profile"`
+	Verdict     Verdict         `json:"verdict"`
+	Reason      string          `json:"reason"`
+	Expected    string          `json:"expected"`
+	Observation string          `json:"observation,omitempty"`
+	// Answer is what the target answered to the case's last call, in its own words (status,
+	// error codes, the start of the description, control characters made visible).
+	Answer    string             `json:"answer,omitempty"`
+	Checks    []judge.Check      `json:"checks,omitempty"`
+	Exchanges []*client.Exchange `json:"exchanges,omitempty"`
+	Shared    string             `json:"shared_exchange,omitempty"`
+	Started   time.Time          `json:"started"`
+	Duration  time.Duration      `json:"duration_ns"`
 }
 
 // Execute runs one item against the env's target. It never panics on a hostile target: every
@@ -98,10 +121,15 @@ func Execute(ctx context.Context, env *Env, it catalogue.Item) (out Outcome) {
 		Profile: it.Profile.Name, Started: time.Now(), Expected: it.Expectation().Describe(it.Profile)}
 	defer func() {
 		if r := recover(); r != nil {
-			out.Verdict, out.Reason = Fail, fmt.Sprintf("internal error while executing the case: %v", r)
+			// Our own bug proves nothing about the target.
+			out.Verdict, out.Reason = Inconclusive, fmt.Sprintf("internal error while executing the case: %v", r)
 		}
 		out.Duration = time.Since(out.Started)
 	}()
+	if ctx.Err() != nil {
+		out.Verdict, out.Reason = NotRun, notRunReason(ctx, "before it started")
+		return out
+	}
 	for _, need := range it.Needs() {
 		if !env.Caps[need] {
 			out.Verdict = Skipped
@@ -109,17 +137,78 @@ func Execute(ctx context.Context, env *Env, it catalogue.Item) (out Outcome) {
 			return out
 		}
 	}
+	control, _ := env.Control(ctx)
 	exs, err := env.exchange(ctx, it)
 	if err != nil {
-		out.Verdict, out.Reason = Fail, "could not build the request: "+err.Error()
+		out.Verdict, out.Reason = Inconclusive, "the harness could not build the request: "+err.Error()
 		return out
 	}
 	out.Exchanges = exs
 	out.Shared = it.Share()
-	j := it.Expectation().Judge(&judge.Context{Profile: it.Profile, Contract: env.Contract, Exchanges: out.Exchanges})
+	for _, ex := range exs {
+		if ex.Failure == client.Canceled {
+			out.Verdict, out.Reason = NotRun, notRunReason(ctx, "while its call was in flight")
+			return out
+		}
+	}
+	if len(exs) > 0 {
+		out.Answer = judge.Answer(it.Profile, exs[len(exs)-1])
+	}
+	j := it.Expectation().Judge(&judge.Context{Profile: it.Profile, Contract: env.Contract, Exchanges: out.Exchanges, Control: control})
 	out.Checks, out.Observation = j.Checks, j.Observation
 	out.Verdict, out.Reason = verdict(it.Level, j, env.Strict)
 	return out
+}
+
+// notRunReason says why a case did not run to its end: the cause the run's context was ended
+// with (an interrupt, the run deadline, --fail-fast), and when.
+func notRunReason(ctx context.Context, when string) string {
+	cause := context.Cause(ctx)
+	if cause == nil {
+		cause = ctx.Err()
+	}
+	return fmt.Sprintf("not run: the run ended %s (%v)", when, cause)
+}
+
+// Control makes the run's control registration once, the happy-path request as every
+// share-register case judges it, and says whether the target accepted it: a 2xx with a
+// client_id. Rejection cases are conclusive only when it was accepted. The returned exchange
+// is the control's own, for the preflight to weigh.
+func (env *Env) Control(ctx context.Context) (*judge.Control, *client.Exchange) {
+	env.mu.Lock()
+	if env.control == nil {
+		env.control = &controlCall{}
+	}
+	cc := env.control
+	env.mu.Unlock()
+	cc.once.Do(func() {
+		exs, err := env.exchange(ctx, catalogue.Item{Case: &catalogue.Case{Share: catalogue.ShareRegister}})
+		switch {
+		case err != nil:
+			cc.c = &judge.Control{Answer: "the harness could not build it: " + err.Error()}
+		case len(exs) == 0:
+			cc.c = &judge.Control{Answer: "nothing was sent"}
+		default:
+			cc.ex = exs[len(exs)-1]
+			cc.c = &judge.Control{Accepted: registered(cc.ex), Answer: judge.Answer(env.Identity.Profile, cc.ex)}
+		}
+	})
+	return cc.c, cc.ex
+}
+
+// registered reports a 2xx answer whose body carries a client_id.
+func registered(ex *client.Exchange) bool {
+	if ex.Response == nil || ex.Response.Status < 200 || ex.Response.Status > 299 {
+		return false
+	}
+	var b struct {
+		ClientID any `json:"client_id"`
+	}
+	if json.Unmarshal(ex.Response.Body, &b) != nil {
+		return false
+	}
+	id, ok := b.ClientID.(string)
+	return ok && id != ""
 }
 
 var capabilityHelp = map[catalogue.Capability]string{
@@ -129,6 +218,9 @@ var capabilityHelp = map[catalogue.Capability]string{
 }
 
 func verdict(level catalogue.Level, j judge.Judgement, strict bool) (Verdict, string) {
+	if j.Inconclusive != "" {
+		return Inconclusive, j.Inconclusive
+	}
 	if j.OK() {
 		if level == catalogue.INFO {
 			return Observed, j.Observation
@@ -215,58 +307,92 @@ func Count(outs []Outcome) Tally {
 
 func (t Tally) String() string {
 	var parts []string
-	for _, v := range []Verdict{Pass, Fail, Warn, Observed, Skipped} {
-		parts = append(parts, fmt.Sprintf("%d %s", t[v], v))
+	for _, v := range []Verdict{Pass, Fail, Warn, Inconclusive, NotRun, Observed, Skipped} {
+		if t[v] > 0 || v == Pass || v == Fail {
+			parts = append(parts, fmt.Sprintf("%d %s", t[v], v))
+		}
 	}
 	return strings.Join(parts, ", ")
 }
 
-// RunAll executes items concurrently (at most par at a time) and returns outcomes in item order.
-// The fault matrix and fast runs use it; Ginkgo's in-process runs are serial.
+// RunAll executes items (at most par at a time) and returns outcomes in item order. The fault
+// matrix uses it; the CLI and the Ginkgo specs go through Start, which reports each outcome as
+// it is made.
 func RunAll(ctx context.Context, env *Env, items []catalogue.Item, par int) []Outcome {
+	return Start(ctx, env, items, Options{Parallel: par}).All()
+}
+
+// Options tune a schedule.
+type Options struct {
+	// Parallel bounds the cases in flight at once; 0 or 1 runs them one after another.
+	Parallel int
+	// FailFast ends the run after the first failed case; the cases not yet run are NotRun.
+	FailFast bool
+}
+
+// Schedule is a run in progress: the cases execute in the background, in catalogue order, and
+// each outcome can be waited for by its index. A done context (an interrupt, the run deadline)
+// makes every case not yet finished NotRun, so a run always ends with an outcome per item.
+type Schedule struct {
+	outs []Outcome
+	done []chan struct{}
+}
+
+// Start begins executing items and returns at once.
+func Start(ctx context.Context, env *Env, items []catalogue.Item, o Options) *Schedule {
+	s := &Schedule{outs: make([]Outcome, len(items)), done: make([]chan struct{}, len(items))}
+	for i := range s.done {
+		s.done[i] = make(chan struct{})
+	}
+	par := o.Parallel
 	if par < 1 {
 		par = 1
 	}
-	out := make([]Outcome, len(items))
-	sem := make(chan struct{}, par)
-	var wg sync.WaitGroup
-	for i, it := range items {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func(i int, it catalogue.Item) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			out[i] = Execute(ctx, env, it)
-		}(i, it)
+	ctx, cancel := context.WithCancelCause(ctx)
+	go func() {
+		defer cancel(nil)
+		sem := make(chan struct{}, par)
+		var wg sync.WaitGroup
+		for i, it := range items {
+			sem <- struct{}{}
+			wg.Add(1)
+			go func(i int, it catalogue.Item) {
+				defer wg.Done()
+				defer func() { <-sem }()
+				s.outs[i] = Execute(ctx, env, it)
+				if o.FailFast && s.outs[i].Verdict == Fail {
+					cancel(fmt.Errorf("--fail-fast: %s failed", it.ID))
+				}
+				close(s.done[i])
+			}(i, it)
+		}
+		wg.Wait()
+	}()
+	return s
+}
+
+// Wait returns the outcome of item i once it is made.
+func (s *Schedule) Wait(i int) Outcome {
+	<-s.done[i]
+	return s.outs[i]
+}
+
+// All waits for every outcome and returns them in item order.
+func (s *Schedule) All() []Outcome {
+	for i := range s.done {
+		<-s.done[i]
 	}
-	wg.Wait()
-	return out
+	return s.outs
 }
 
-// SortByID orders outcomes by ID, for stable reports.
-func SortByID(outs []Outcome) {
-	sort.SliceStable(outs, func(i, j int) bool { return outs[i].ID < outs[j].ID })
-}
-
-// Exit codes of a run (see the README).
+// Exit codes of a run (see the README). Among case results, Failed > Incomplete > Partial > OK.
 const (
-	ExitOK      = 0 // every applicable MUST case ran and passed
-	ExitFailed  = 1 // a MUST case failed (or a SHOULD case, under strict)
-	ExitError   = 2 // the run could not be made
-	ExitPartial = 3 // nothing failed, but MUST cases were skipped for missing capabilities
+	ExitOK         = 0 // every applicable MUST case ran and passed
+	ExitFailed     = 1 // a MUST case failed (or a SHOULD case, under strict)
+	ExitError      = 2 // the run could not be made: config, keys, preflight
+	ExitPartial    = 3 // nothing failed, but MUST cases were skipped or inconclusive
+	ExitIncomplete = 4 // interrupted or past the run deadline before every case ran
 )
-
-// ResultWord names a run's result for people: the console summary and the evidence manifest.
-func ResultWord(code int) string {
-	switch code {
-	case ExitOK:
-		return "CONFORMANT"
-	case ExitPartial:
-		return "PARTIAL (MUST cases skipped)"
-	default:
-		return "NOT CONFORMANT"
-	}
-}
 
 // ExitCode computes the run's exit code from its outcomes, never from Ginkgo's boolean.
 func ExitCode(outs []Outcome) int {
@@ -275,9 +401,30 @@ func ExitCode(outs []Outcome) int {
 		switch {
 		case o.Verdict == Fail:
 			return ExitFailed
-		case o.Verdict == Skipped && o.Level == catalogue.MUST:
+		case o.Verdict == NotRun:
+			code = ExitIncomplete
+		case code == ExitOK && o.Level == catalogue.MUST && (o.Verdict == Skipped || o.Verdict == Inconclusive):
 			code = ExitPartial
 		}
 	}
 	return code
+}
+
+// ResultWord names a run's result for people: the console summary, the HTML report and the
+// evidence manifest. ran and of are the cases run and the cases the profile's catalogue holds:
+// a run of a selection is never called CONFORMANT.
+func ResultWord(code, ran, of int) string {
+	switch code {
+	case ExitOK:
+		if ran < of {
+			return fmt.Sprintf("NO FAILURES IN %d OF %d CASES (a selection; not a conformance verdict)", ran, of)
+		}
+		return "CONFORMANT"
+	case ExitPartial:
+		return "PARTIAL (MUST cases skipped or inconclusive)"
+	case ExitIncomplete:
+		return "INCOMPLETE (the run was interrupted or reached its deadline)"
+	default:
+		return "NOT CONFORMANT"
+	}
 }

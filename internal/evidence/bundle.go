@@ -50,6 +50,11 @@ type Manifest struct {
 	Finished          time.Time       `json:"finished"`
 	Result            string          `json:"result"`
 	ExitCode          int             `json:"exit_code"`
+	// Complete is false when the run stopped before every selected case ran (Stopped says
+	// why) or when it ran a selection of the profile's catalogue.
+	Complete  bool      `json:"complete"`
+	Stopped   string    `json:"stopped,omitempty"`
+	Selection Selection `json:"selection"`
 	Total             int             `json:"total"`
 	Counts            map[string]int  `json:"counts"`
 	Cases             []ManifestCase  `json:"cases"`
@@ -63,6 +68,7 @@ type ManifestCase struct {
 	Level    string `json:"level"`
 	Verdict  string `json:"verdict"`
 	Reason   string `json:"reason"`
+	Answer   string `json:"answer,omitempty"`
 	Evidence string `json:"evidence"`
 }
 
@@ -134,8 +140,9 @@ func WriteBundle(dir string, meta Meta, outs []engine.Outcome, reports map[strin
 		m.Tool = "dcrconform"
 	}
 	m.VCSRevision, m.VCSModified = vcsInfo()
-	m.ExitCode = engine.ExitCode(outs)
-	m.Result = engine.ResultWord(m.ExitCode)
+	m.ExitCode, m.Result = meta.Outcome(outs)
+	m.Stopped, m.Selection = meta.Stopped, meta.Selection
+	m.Complete = meta.Stopped == "" && meta.Selection.Complete()
 	for _, v := range verdictOrder {
 		m.Counts[string(v)] = 0
 	}
@@ -158,7 +165,7 @@ func WriteBundle(dir string, meta Meta, outs []engine.Outcome, reports map[strin
 			}
 		}
 		m.Cases = append(m.Cases, ManifestCase{ID: o.ID, Level: string(o.Level), Verdict: string(o.Verdict),
-			Reason: o.Reason, Evidence: evidencePath})
+			Reason: o.Reason, Answer: o.Answer, Evidence: evidencePath})
 	}
 	jwkDoc, err := jose.PublicJWK(pub, kid)
 	if err != nil {

@@ -22,7 +22,7 @@ import (
 const HTMLBodyCap = 64 << 10
 
 // verdictOrder is the order of cases and columns in the HTML report: what needs attention first.
-var verdictOrder = []engine.Verdict{engine.Fail, engine.Warn, engine.Skipped, engine.Observed, engine.Pass}
+var verdictOrder = engine.Verdicts
 
 var levelOrder = []string{string(catalogue.MUST), string(catalogue.SHOULD), string(catalogue.MAY), string(catalogue.INFO)}
 
@@ -33,6 +33,8 @@ type htmlPage struct {
 	Took        string
 	Result      string
 	ResultClass string
+	Stopped     string
+	Selection   string
 	Summary     string
 	Total       int
 	Verdicts    []htmlCount
@@ -59,7 +61,7 @@ type htmlRow struct {
 
 type htmlCase struct {
 	Anchor, Word, Verdict, ID, Title, Level, Ref, Group, Profile string
-	Reason, Expected, Observation, Shared, Took                  string
+	Reason, Expected, Observation, Shared, Took, Answer          string
 	Checks                                                       []htmlCheck
 	Exchanges                                                    []htmlExchange
 }
@@ -95,14 +97,15 @@ func HTML(meta Meta, outs []engine.Outcome) ([]byte, error) {
 	if !meta.Started.IsZero() && !meta.Finished.IsZero() {
 		p.Took = meta.Finished.Sub(meta.Started).Round(time.Millisecond).String()
 	}
-	code := engine.ExitCode(outs)
-	p.Result, p.ResultClass = engine.ResultWord(code), "fail"
+	code, result := meta.Outcome(outs)
+	p.Result, p.ResultClass, p.Stopped = result, "fail", meta.Stopped
 	switch code {
 	case engine.ExitOK:
 		p.ResultClass = "pass"
-	case engine.ExitPartial:
+	case engine.ExitPartial, engine.ExitIncomplete:
 		p.ResultClass = "skipped"
 	}
+	p.Selection = selectionText(meta, len(outs))
 	tally := engine.Count(outs)
 	verdicts := append([]engine.Verdict{}, verdictOrder...)
 	for v := range tally {
@@ -137,7 +140,7 @@ func HTML(meta Meta, outs []engine.Outcome) ([]byte, error) {
 	for _, i := range order {
 		o := outs[i]
 		c := htmlCaseOf(o, meta.KeyPaths, bases[i])
-		if o.Verdict == engine.Fail || o.Verdict == engine.Warn {
+		if o.Verdict == engine.Fail || o.Verdict == engine.Warn || o.Verdict == engine.Inconclusive {
 			p.Attention = append(p.Attention, c)
 		}
 		p.Cases = append(p.Cases, c)
@@ -152,7 +155,7 @@ func HTML(meta Meta, outs []engine.Outcome) ([]byte, error) {
 func htmlCaseOf(o engine.Outcome, keys KeyPaths, base string) htmlCase {
 	c := htmlCase{Anchor: "case-" + base, Word: o.Verdict.Word(), Verdict: string(o.Verdict), ID: o.ID, Title: o.Title, Level: string(o.Level),
 		Ref: o.Ref, Group: o.Group, Profile: o.Profile, Reason: o.Reason, Expected: o.Expected,
-		Observation: o.Observation, Shared: o.Shared, Took: o.Duration.Round(time.Microsecond).String()}
+		Observation: o.Observation, Shared: o.Shared, Took: o.Duration.Round(time.Microsecond).String(), Answer: o.Answer}
 	for _, ch := range o.Checks {
 		c.Checks = append(c.Checks, htmlCheck{Name: ch.Name, Expected: ch.Expected, Actual: ch.Actual, OK: ch.OK})
 	}
@@ -178,6 +181,30 @@ func htmlCaseOf(o engine.Outcome, keys KeyPaths, base string) htmlCase {
 		c.Exchanges = append(c.Exchanges, he)
 	}
 	return c
+}
+
+// selectionText says what the run covered, in one line for the report header.
+func selectionText(meta Meta, ran int) string {
+	sel := meta.Selection
+	of := max(sel.Catalogue, ran)
+	s := fmt.Sprintf("%d of the %d cases of profile %s", ran, of, meta.Profile)
+	if sel.ProfileSource != "" {
+		s += " (profile from " + sel.ProfileSource
+		if sel.ConfigProfile != "" && sel.ConfigProfile != meta.Profile {
+			s += ", overriding the config's " + sel.ConfigProfile
+		}
+		s += ")"
+	}
+	if len(sel.Cases) > 0 {
+		s += "; --cases " + strings.Join(sel.Cases, ",")
+	}
+	if sel.LabelFilter != "" {
+		s += "; --label-filter " + sel.LabelFilter
+	}
+	if sel.FailFast {
+		s += "; --fail-fast"
+	}
+	return s
 }
 
 // capped cuts a body to HTMLBodyCap on a UTF-8 boundary and says what was shown.
@@ -316,7 +343,7 @@ table{border-collapse:collapse;margin:.4rem 0}th,td{border:1px solid #d0d7de;pad
 th{background:#f6f8fa}td.n{text-align:right;font-variant-numeric:tabular-nums}
 dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:.1rem 1rem;margin:.4rem 0}dl.meta dt{font-weight:600}dl.meta dd{margin:0;word-break:break-all}
 .badge{display:inline-block;min-width:3.2rem;text-align:center;font-weight:700;border-radius:.25rem;padding:0 .3rem;color:#fff;background:#57606a}
-.v-fail .badge,.badge.v-fail{background:#cf222e}.v-warn .badge,.badge.v-warn{background:#9a6700}.v-skipped .badge,.badge.v-skipped{background:#6e7781}
+.v-inconclusive .badge,.badge.v-inconclusive{background:#8250df}.v-not-run .badge,.badge.v-not-run{background:#57606a}.v-fail .badge,.badge.v-fail{background:#cf222e}.v-warn .badge,.badge.v-warn{background:#9a6700}.v-skipped .badge,.badge.v-skipped{background:#6e7781}
 .v-observed .badge,.badge.v-observed{background:#0969da}.v-pass .badge,.badge.v-pass{background:#1a7f37}
 .result{font-size:1.1rem;font-weight:700;padding:.4rem .6rem;border-radius:.3rem;display:inline-block}
 .result.fail{background:#ffebe9;color:#82071e}.result.pass{background:#dafbe1;color:#116329}.result.skipped{background:#fff8c5;color:#4d2d00}
@@ -335,9 +362,13 @@ details{margin:.3rem 0}summary{cursor:pointer;font-weight:600}details details{ma
 <header>
 <h1>{{.Meta.Tool}} conformance report</h1>
 <p class="result {{.ResultClass}}" id="result">{{.Result}}</p>
+{{- if .Stopped}}
+<p class="result skipped" id="incomplete">INCOMPLETE: {{.Stopped}}. The cases after it were not run; this report covers only those judged before.</p>
+{{- end}}
 <dl class="meta" id="run">
 <dt>Target</dt><dd id="target">{{.Meta.Target}}{{if .Meta.Embedded}} (embedded reference bank){{end}}</dd>
 <dt>Profile</dt><dd id="profile">{{.Meta.Profile}}</dd>
+<dt>Selection</dt><dd id="selection">{{.Selection}}</dd>
 <dt>Tool version</dt><dd id="version">{{.Meta.Tool}} {{.Meta.Version}} ({{.GoVersion}})</dd>
 <dt>Started</dt><dd id="started">{{.Started}}</dd>
 <dt>Finished</dt><dd id="finished">{{.Finished}}{{if .Took}} (took {{.Took}}){{end}}</dd>
@@ -377,7 +408,7 @@ details{margin:.3rem 0}summary{cursor:pointer;font-weight:600}details details{ma
 </ul>
 {{- end}}
 <h2 id="cases">Cases</h2>
-<p class="note">Failures first, then warnings, skipped, observed and passes. Request and response bodies are shown up to {{.BodyCap}} each; the client recorded at most {{.CaptureCap}} of a response. Credentials were removed when each exchange was recorded. Curl commands name certificate and key files by path and read the request body from the bundle's cases/ folder: run them from the bundle directory.</p>
+<p class="note">Failures first, then warnings, inconclusive, not run, skipped, observed and passes. Request and response bodies are shown up to {{.BodyCap}} each; the client recorded at most {{.CaptureCap}} of a response. Credentials were removed when each exchange was recorded. Curl commands name certificate and key files by path and read the request body from the bundle's cases/ folder: run them from the bundle directory.</p>
 {{- range .Cases}}
 <section class="case v-{{.Verdict}}" id="{{.Anchor}}">
 <h3><span class="badge">{{.Word}}</span> <span class="id">{{.ID}}</span> {{.Title}}</h3>
@@ -388,6 +419,9 @@ details{margin:.3rem 0}summary{cursor:pointer;font-weight:600}details details{ma
 <dt>Group</dt><dd>{{.Group}}</dd>
 <dt>Reason</dt><dd>{{.Reason}}</dd>
 <dt>Expected</dt><dd>{{.Expected}}</dd>
+{{- if .Answer}}
+<dt>The bank answered</dt><dd class="answer">{{.Answer}}</dd>
+{{- end}}
 {{- if .Observation}}
 <dt>Observation</dt><dd>{{.Observation}}</dd>
 {{- end}}

@@ -63,8 +63,19 @@ type Run struct {
 	Target   string
 	Embedded bool
 	// Files are the paths of the run's certificates and keys, for reproduction commands.
-	Files   Files
-	closers []func()
+	Files Files
+	// ConfigProfile is the profile the config file names (before any --profile override).
+	ConfigProfile string
+	// RequestTimeout bounds each call of the run.
+	RequestTimeout time.Duration
+	closers        []func()
+
+	// What the preflight checks.
+	transportLeaf, untrustedLeaf *x509.Certificate
+	untrustedConfigured          bool
+	transportTLS                 tls.Certificate
+	roots                        *x509.CertPool
+	jwksURL                      string
 }
 
 // Files are paths of a run's TLS material; empty where the run has no file for it.
@@ -201,6 +212,8 @@ func prepareEmbedded(o Options) (*Run, error) {
 	if o.JWKSTimeout > 0 && o.JWKSTimeout*4 > timeout {
 		timeout = o.JWKSTimeout * 4
 	}
+	run.RequestTimeout, run.roots = timeout, keys.CAPool()
+	run.transportLeaf, run.transportTLS = keys.Transport.Cert, keys.Transport.TLSCertificate()
 	run.Env, err = newEnv(p, id, client.Options{Roots: keys.CAPool(), Transport: keys.Transport.TLSCertificate(),
 		Untrusted: &untrusted, Timeout: timeout}, map[catalogue.Capability]bool{
 		catalogue.MintSSA: true, catalogue.LoopbackTarget: true, catalogue.UntrustedCert: true,
@@ -217,7 +230,7 @@ func prepareConfigured(ctx context.Context, o Options) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	run := &Run{Profile: cfg.Profile, Target: cfg.RegistrationEndpoint, Files: Files{CACert: cfg.CABundle,
+	run := &Run{Profile: cfg.Profile, ConfigProfile: cfg.FileProfile, Target: cfg.RegistrationEndpoint, RequestTimeout: cfg.RequestTimeout, Files: Files{CACert: cfg.CABundle,
 		TransportCert: cfg.TransportCert, TransportKey: cfg.TransportKey, UntrustedCert: cfg.UntrustedCert, UntrustedKey: cfg.UntrustedKey}}
 	transport, err := pki.LoadIssued(cfg.TransportCert, cfg.TransportKey)
 	if err != nil {
@@ -246,6 +259,11 @@ func prepareConfigured(ctx context.Context, o Options) (*Run, error) {
 			return nil, fmt.Errorf("untrusted certificate: %w", err)
 		}
 		untrusted = iss.TLSCertificate()
+		run.untrustedLeaf, run.untrustedConfigured = iss.Cert, true
+	}
+	run.transportLeaf, run.transportTLS, run.roots = transport.Cert, transport.TLSCertificate(), roots
+	if !cfg.JWKSHost {
+		run.jwksURL = cfg.JWKSURL
 	}
 	id := &request.Identity{
 		Profile: cfg.Profile, Endpoint: cfg.RegistrationEndpoint, Signing: signing, Foreign: scratch.Foreign,
@@ -296,10 +314,6 @@ func prepareConfigured(ctx context.Context, o Options) (*Run, error) {
 		run.closers = append(run.closers, func() { host.Close() })
 		id.Probes = probes(host)
 	}
-	if err := reachable(ctx, cfg.RegistrationEndpoint, cfg.RequestTimeout); err != nil {
-		run.Close()
-		return nil, err
-	}
 	run.Env, err = newEnv(cfg.Profile, id, client.Options{Roots: roots, Transport: transport.TLSCertificate(),
 		Untrusted: &untrusted, Timeout: cfg.RequestTimeout}, map[catalogue.Capability]bool{
 		catalogue.MintSSA:        cfg.SSAMode != string(request.SSASupplied),
@@ -345,20 +359,4 @@ func isLoopback(raw string) bool {
 	}
 	ip := net.ParseIP(h)
 	return ip != nil && ip.IsLoopback()
-}
-
-// reachable dials the target once so an unreachable target is a run error (exit 2), not a page
-// of failed cases.
-func reachable(ctx context.Context, raw string, timeout time.Duration) error {
-	u, _ := url.Parse(raw)
-	port := u.Port()
-	if port == "" {
-		port = "443"
-	}
-	d := net.Dialer{Timeout: timeout}
-	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(u.Hostname(), port))
-	if err != nil {
-		return fmt.Errorf("target %s is unreachable: %v", u.Host, err)
-	}
-	return conn.Close()
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/dcrconform/dcrconform/internal/client"
+	"github.com/dcrconform/dcrconform/internal/printable"
 	"github.com/dcrconform/dcrconform/internal/profile"
 )
 
@@ -78,6 +79,7 @@ func (e Rejected) Judge(c *Context) Judgement {
 		return j
 	}
 	j.Observation = observeRejection(c, ex)
+	rejectionUnproven(&j, c, ex)
 	if !status(&j, ex, e.statuses()...) {
 		noClientRegistered(&j, ex)
 		return j
@@ -202,6 +204,49 @@ func observeRejection(c *Context, ex *client.Exchange) string {
 	}
 	return fmt.Sprintf("answered %d %s", ex.Response.Status, strings.Join(codes, ","))
 }
+
+// AnswerCap is how many characters of the target's error description Answer keeps.
+const AnswerCap = 200
+
+// Answer says what the target answered, in its own words, for FAIL lines, JUnit messages and
+// the HTML report: the status, the error codes, and the first AnswerCap characters of the
+// description, with control characters made visible. A call without a response is described
+// by its failure.
+func Answer(p profile.Profile, ex *client.Exchange) string {
+	if ex == nil {
+		return "nothing was sent"
+	}
+	if ex.Response == nil {
+		return printable.String(noResponse(ex), 2*AnswerCap)
+	}
+	s := fmt.Sprint(ex.Response.Status)
+	b := body(ex)
+	codes, messages := errorCodes(p, b)
+	if b == nil {
+		// Not the profile's error format: an HTML page from a gateway, plain text. Its start
+		// still says more than the status alone.
+		codes, messages = nil, nil
+		if t := strings.TrimSpace(string(ex.Response.Body)); t != "" {
+			messages = []string{t}
+		}
+	}
+	if len(codes) > 0 {
+		s += " " + printable.String(strings.Join(codes, ","), AnswerCap)
+	}
+	if len(messages) > 0 {
+		s += ": " + strconvQuote(printable.String(strings.Join(messages, "; "), AnswerCap))
+	}
+	if id, ok := b["client_id"].(string); ok && id != "" {
+		s += " (client_id issued)"
+	}
+	if ex.Error != "" {
+		s += " [" + printable.String(ex.Error, AnswerCap) + "]"
+	}
+	return s
+}
+
+// strconvQuote wraps an already printable string in double quotes.
+func strconvQuote(s string) string { return `"` + s + `"` }
 
 // Observe records what the target does and asserts nothing: the expectation of INFO cases.
 type Observe struct{}

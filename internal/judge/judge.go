@@ -37,6 +37,10 @@ type Judgement struct {
 	Checks []Check `json:"checks"`
 	// Observation records what the target did, e.g. "rejected: 400 UK.OBIE.Field.Invalid".
 	Observation string `json:"observation"`
+	// Inconclusive, when set, says why the exchange proved nothing either way (our own failure,
+	// the target not answering, a rejection while the valid control request is refused too).
+	// It overrides the checks: such a case neither passes nor fails.
+	Inconclusive string `json:"inconclusive,omitempty"`
 }
 
 // OK reports whether every check passed.
@@ -70,6 +74,34 @@ type Context struct {
 	Contract *contract.Validator
 	// Exchanges are the calls the case made, in order; most cases make one.
 	Exchanges []*client.Exchange
+	// Control is the run's control registration (a valid request); nil when none was made, as
+	// in a judgement of recorded exchanges alone.
+	Control *Control
+}
+
+// Control is what the target did with the run's control registration: the happy-path request,
+// sent before any case. A rejection proves something only while the valid request is accepted:
+// a bank that refuses everything (or a setup that gets everything refused) "rejects" every
+// invalid request too.
+type Control struct {
+	// Accepted is true when the target registered the valid request: a 2xx with a client_id.
+	Accepted bool
+	// Answer is what the target answered, in its own words (see Answer).
+	Answer string
+}
+
+// rejectionUnproven marks a refusal as inconclusive when the control registration was not
+// accepted. A 2xx is still judged: registering an invalid request is a finding whatever the
+// control did.
+func rejectionUnproven(j *Judgement, c *Context, ex *client.Exchange) {
+	if c.Control == nil || c.Control.Accepted {
+		return
+	}
+	if ex.Response != nil && ex.Response.Status >= 200 && ex.Response.Status < 300 {
+		return
+	}
+	j.Inconclusive = "the control registration (a valid request) was not accepted (" + c.Control.Answer +
+		"), so this refusal proves nothing"
 }
 
 // Last returns the case's final exchange.
@@ -84,14 +116,31 @@ type Expectation interface {
 	Describe(p profile.Profile) string
 }
 
-// transport records a call that got no HTTP response at all.
+// transport handles a call that got no HTTP response at all. A failure on our side or no
+// answer from the target proves nothing (inconclusive); a target that answered with something
+// other than HTTP (a reset after the handshake, garbage, a TLS alert) failed to answer as
+// expected.
 func transport(j *Judgement, ex *client.Exchange, expected string) bool {
 	if ex.Response != nil {
 		return false
 	}
-	j.add("response", false, expected, "no HTTP response ("+ex.Error+")")
 	j.Observation = "no response: " + ex.Error
+	if unproven(ex) {
+		j.Inconclusive = noResponse(ex)
+		return true
+	}
+	j.add("response", false, expected, noResponse(ex))
 	return true
+}
+
+// unproven reports whether a call without a response says nothing about the target.
+func unproven(ex *client.Exchange) bool {
+	return ex.Failure == "" || ex.Failure.HarnessSide() || ex.Failure.NoAnswer()
+}
+
+// noResponse phrases a call without a response: the kind in words, then the error.
+func noResponse(ex *client.Exchange) string {
+	return "no HTTP response: " + ex.Failure.Describe() + " (" + ex.Error + ")"
 }
 
 // status checks the status code against the allowed ones.

@@ -3,38 +3,46 @@ package judge
 import (
 	"fmt"
 	"net/url"
-	"strings"
 
 	"github.com/dcrconform/dcrconform/internal/client"
 	"github.com/dcrconform/dcrconform/internal/profile"
 )
 
-// notSent reports a call the harness could not make at all (no such client certificate, a
-// request that would not build): that is no evidence of a refusal by the target.
-func notSent(ex *client.Exchange) bool {
-	return ex.Response == nil && (strings.HasPrefix(ex.Error, "no client certificate") || strings.HasPrefix(ex.Error, "build request"))
+// refusedAtTLS reports whether the target refused the TLS handshake after the harness had
+// verified the target's certificate: an alert, or the connection closed during the handshake.
+// Our own verification failure is never a refusal, nor is a completed handshake followed by
+// garbage or a reset.
+func refusedAtTLS(ex *client.Exchange) bool {
+	return ex.Response == nil && (ex.Failure == client.TLSAlert || ex.Failure == client.HandshakeReset)
 }
 
-// Refused expects the target to turn a caller away: a refused TLS handshake or any 4xx answer,
-// with no client registered. A certificate problem may be refused by a gateway before any
-// application code runs, so neither a status nor a body format is required.
+// Refused expects the target to turn a caller away: a refused TLS handshake or a 4xx answer
+// (401 and 403 as the specs phrase it; gateways such as nginx answer 400 for a missing
+// certificate), with no client registered. A certificate problem may be refused by a gateway
+// before any application code runs, so no body format is required.
 type Refused struct{}
 
 // Judge implements Expectation.
 func (Refused) Judge(c *Context) Judgement {
 	var j Judgement
 	ex := c.Last()
-	if ex.Response == nil {
-		ok := ex.Error != "" && !notSent(ex) && !strings.HasPrefix(ex.Error, "timeout")
-		j.add("refusal", ok, "TLS handshake refused or a 4xx answer", "no HTTP response ("+ex.Error+")")
-		j.Observation = "refused at TLS"
-		if !ok {
-			j.Observation = "no response: " + ex.Error
-		}
+	switch {
+	case refusedAtTLS(ex):
+		j.add("refusal", true, "TLS handshake refused or a 4xx answer", "refused at TLS: "+ex.Failure.Describe())
+		j.Observation = "refused at TLS (" + ex.Error + ")"
+		return j
+	case ex.Response == nil && unproven(ex):
+		j.Observation = "no response: " + ex.Error
+		j.Inconclusive = noResponse(ex)
+		return j
+	case ex.Response == nil:
+		j.add("refusal", false, "TLS handshake refused or a 4xx answer", "the handshake completed, then "+noResponse(ex))
+		j.Observation = "no response: " + ex.Error
 		return j
 	}
 	j.Observation = observeRejection(c, ex)
 	st := ex.Response.Status
+	rejectionUnproven(&j, c, ex)
 	j.add("status", st >= 400 && st < 500, "a 4xx status", fmt.Sprint(st))
 	noClientRegistered(&j, ex)
 	return j
@@ -42,7 +50,7 @@ func (Refused) Judge(c *Context) Judgement {
 
 // Describe implements Expectation.
 func (Refused) Describe(profile.Profile) string {
-	return "TLS handshake refused, or a 4xx answer with no client registered"
+	return "TLS handshake refused, or a 4xx answer (401/403) with no client registered"
 }
 
 // HandshakeRefused expects the TLS handshake itself to fail: any HTTP answer means the target
@@ -60,13 +68,16 @@ func (e HandshakeRefused) Judge(c *Context) Judgement {
 	case ex.Response != nil:
 		j.add("handshake", false, "refused", fmt.Sprintf("completed over %s; answered %d", e.What, ex.Response.Status))
 		j.Observation = fmt.Sprintf("accepted %s: answered %d", e.What, ex.Response.Status)
-	case notSent(ex) || strings.HasPrefix(ex.Error, "timeout") || strings.Contains(ex.Error, "no supported versions"):
-		// The last: this client itself could not offer the versions, so nothing was tested.
-		j.add("handshake", false, "refused", "no verdict ("+ex.Error+")")
-		j.Observation = "no response: " + ex.Error
+	case refusedAtTLS(ex):
+		j.add("handshake", true, "refused", "refused: "+ex.Failure.Describe())
+		j.Observation = "refused " + e.What + " (" + ex.Error + ")"
+	case ex.TLSVersion != "":
+		j.add("handshake", false, "refused", "completed over "+ex.TLSVersion+", then "+noResponse(ex))
+		j.Observation = "accepted " + ex.TLSVersion
 	default:
-		j.add("handshake", true, "refused", "refused ("+ex.Error+")")
-		j.Observation = "refused " + e.What
+		// Our client could not offer the versions, or the target did not answer: nothing tested.
+		j.Observation = "no response: " + ex.Error
+		j.Inconclusive = noResponse(ex)
 	}
 	return j
 }
@@ -90,6 +101,7 @@ func (e AnswersStatus) Judge(c *Context) Judgement {
 		return j
 	}
 	j.Observation = observeRejection(c, ex)
+	rejectionUnproven(&j, c, ex)
 	status(&j, ex, e.Statuses...)
 	noClientRegistered(&j, ex)
 	return j
@@ -210,10 +222,14 @@ type RejectedOrCut struct {
 // Judge implements Expectation.
 func (e RejectedOrCut) Judge(c *Context) Judgement {
 	ex := c.Last()
-	if ex.Response == nil && (strings.Contains(ex.Error, "connection reset") || strings.Contains(ex.Error, "broken pipe")) {
+	// Under TLS 1.3 a reset before any HTTP byte is classed as a handshake reset (the client
+	// cannot tell the two apart); the preflight has shown the transport certificate is accepted,
+	// so here it is the upload being cut.
+	if ex.Response == nil && (ex.Failure == client.Reset || ex.Failure == client.HandshakeReset) {
 		var j Judgement
 		j.add("rejection", true, "a rejection or the upload cut off", "connection closed during the upload")
 		j.Observation = "connection closed during the upload"
+		rejectionUnproven(&j, c, ex)
 		return j
 	}
 	return e.Rejected.Judge(c)

@@ -1,25 +1,64 @@
 package judge
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/dcrconform/dcrconform/internal/client"
 	"github.com/dcrconform/dcrconform/internal/jose"
 )
 
+// result is a judgement in one word, as the engine turns it into a verdict.
+func result(j Judgement) string {
+	switch {
+	case j.Inconclusive != "":
+		return "inconclusive"
+	case j.OK():
+		return "pass"
+	}
+	return "fail"
+}
+
+// noResponseEx is a call that got no HTTP response, of the given kind.
+func noResponseEx(kind client.Failure, msg string, mod ...func(*client.Exchange)) *client.Exchange {
+	ex := &client.Exchange{Error: msg, Failure: kind}
+	for _, m := range mod {
+		m(ex)
+	}
+	return ex
+}
+
+func handshakeDone(ex *client.Exchange) { ex.TLSVersion = "TLS 1.3" }
+
+// A TLS case passes only on a refusal by the bank after our side verified the bank: never on
+// our own verification failure, a timeout, or a handshake that completed and was followed by
+// garbage. The kinds come from the client's classification, never from error text.
 func TestRefusedNeedsARealRefusal(t *testing.T) {
+	accepted := &Control{Accepted: true, Answer: "200"}
+	refused := &Control{Accepted: false, Answer: `400 invalid_software_statement: "unknown kid"`}
 	for name, tc := range map[string]struct {
-		ex *client.Exchange
-		ok bool
+		ex      *client.Exchange
+		control *Control
+		want    string
 	}{
-		"tls alert":      {&client.Exchange{Error: "remote error: tls: certificate required"}, true},
-		"401":            {exchange(nil, 401, map[string]any{"error": "invalid_client"}), true},
-		"registered":     {exchange(nil, 200, map[string]any{"client_id": "x"}), false},
-		"not configured": {&client.Exchange{Error: `no client certificate of kind "forged" is configured`}, false},
-		"timeout":        {&client.Exchange{Error: "timeout: context deadline exceeded"}, false},
+		"tls alert":                      {noResponseEx(client.TLSAlert, "remote error: tls: certificate required"), accepted, "pass"},
+		"reset in handshake":             {noResponseEx(client.HandshakeReset, "read: connection reset by peer"), accepted, "pass"},
+		"alert, control refused":         {noResponseEx(client.TLSAlert, "remote error: tls: certificate required"), refused, "pass"},
+		"401":                            {exchange(nil, 401, map[string]any{"error": "invalid_client"}), accepted, "pass"},
+		"403, control refused":           {exchange(nil, 403, map[string]any{"error": "invalid_client"}), refused, "inconclusive"},
+		"registered":                     {exchange(nil, 200, map[string]any{"client_id": "x"}), accepted, "fail"},
+		"registered, control refused":    {exchange(nil, 200, map[string]any{"client_id": "x"}), refused, "fail"},
+		"not configured":                 {noResponseEx(client.NotSent, `no client certificate of kind "forged" is configured`), accepted, "inconclusive"},
+		"timeout":                        {noResponseEx(client.Timeout, "timeout: context deadline exceeded"), accepted, "inconclusive"},
+		"our verification":               {noResponseEx(client.ServerCertUntrusted, "x509: certificate signed by unknown authority"), accepted, "inconclusive"},
+		"reset after handshake":          {noResponseEx(client.Reset, "read: connection reset by peer", handshakeDone), accepted, "fail"},
+		"garbage after handshake":        {noResponseEx(client.Protocol, `malformed HTTP response "\x00\x00\x12\x04"`, handshakeDone), accepted, "fail"},
+		"error text alone is no refusal": {&client.Exchange{Error: "remote error: tls: certificate required"}, accepted, "inconclusive"},
 	} {
-		if got := (Refused{}).Judge(claimsContext(t, "revolut", tc.ex)).OK(); got != tc.ok {
-			t.Errorf("%s: OK = %v, want %v", name, got, tc.ok)
+		c := claimsContext(t, "revolut", tc.ex)
+		c.Control = tc.control
+		if got := result((Refused{}).Judge(c)); got != tc.want {
+			t.Errorf("%s: %s, want %s", name, got, tc.want)
 		}
 	}
 }
@@ -27,16 +66,56 @@ func TestRefusedNeedsARealRefusal(t *testing.T) {
 func TestHandshakeRefused(t *testing.T) {
 	e := HandshakeRefused{What: "TLS 1.0/1.1"}
 	for name, tc := range map[string]struct {
-		ex *client.Exchange
-		ok bool
+		ex   *client.Exchange
+		want string
 	}{
-		"alert":        {&client.Exchange{Error: "remote error: tls: protocol version not supported"}, true},
-		"answered":     {exchange(nil, 400, map[string]any{}), false},
-		"local refuse": {&client.Exchange{Error: "tls: no supported versions satisfy MinVersion and MaxVersion"}, false},
+		"alert":                   {noResponseEx(client.TLSAlert, "remote error: tls: protocol version not supported"), "pass"},
+		"answered":                {exchange(nil, 400, map[string]any{}), "fail"},
+		"local refuse":            {noResponseEx(client.NotSent, "tls: no supported versions satisfy MinVersion and MaxVersion"), "inconclusive"},
+		"timeout":                 {noResponseEx(client.Timeout, "i/o timeout"), "inconclusive"},
+		"completed, then garbage": {noResponseEx(client.Protocol, "malformed HTTP response", func(ex *client.Exchange) { ex.TLSVersion = "TLS 1.0" }), "fail"},
 	} {
-		if got := e.Judge(claimsContext(t, "obie-3.2", tc.ex)).OK(); got != tc.ok {
-			t.Errorf("%s: OK = %v, want %v", name, got, tc.ok)
+		if got := result(e.Judge(claimsContext(t, "obie-3.2", tc.ex))); got != tc.want {
+			t.Errorf("%s: %s, want %s", name, got, tc.want)
 		}
+	}
+}
+
+// A rejection proves something only while the valid control request is accepted.
+func TestRejectionNeedsAnAcceptedControl(t *testing.T) {
+	rejected := exchange(nil, 400, map[string]any{"Code": "400", "Id": "x", "Message": "bad", "Errors": []any{map[string]any{"ErrorCode": "UK.OBIE.Field.Invalid", "Message": "bad"}}})
+	rejected.Response.Header.Set("Content-Type", "application/json")
+	for name, tc := range map[string]struct {
+		control *Control
+		ex      *client.Exchange
+		want    string
+	}{
+		"control accepted": {&Control{Accepted: true}, rejected, "pass"},
+		"control refused":  {&Control{Answer: "400"}, rejected, "inconclusive"},
+		"control refused, invalid request registered": {&Control{Answer: "400"}, exchange(nil, 200, map[string]any{"client_id": "x"}), "fail"},
+		"no answer": {&Control{Accepted: true}, noResponseEx(client.Timeout, "i/o timeout"), "inconclusive"},
+		"reset":     {&Control{Accepted: true}, noResponseEx(client.Reset, "connection reset by peer", handshakeDone), "fail"},
+	} {
+		c := claimsContext(t, "revolut", tc.ex)
+		c.Control = tc.control
+		if got := result((Rejected{}).Judge(c)); got != tc.want {
+			t.Errorf("%s: %s, want %s (%+v)", name, got, tc.want, (Rejected{}).Judge(c))
+		}
+	}
+}
+
+func TestAnswerShowsTheBanksWordsSafely(t *testing.T) {
+	p := claimsContext(t, "obie-3.2").Profile
+	ex := exchange(nil, 400, map[string]any{"error": "invalid_software_statement", "error_description": "kid \x1b[2J unknown " + strings.Repeat("x", 300)})
+	got := Answer(p, ex)
+	if !strings.HasPrefix(got, `400 invalid_software_statement: "kid \x1b[2J unknown `) {
+		t.Errorf("answer = %q", got)
+	}
+	if strings.ContainsRune(got, 0x1b) || len(got) > 300 {
+		t.Errorf("answer not made safe or not cut: %q", got)
+	}
+	if got := Answer(p, noResponseEx(client.Timeout, "i/o timeout")); !strings.Contains(got, "did not answer in time") {
+		t.Errorf("no-response answer = %q", got)
 	}
 }
 

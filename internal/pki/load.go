@@ -12,12 +12,24 @@ import (
 // LoadCertPool reads a PEM bundle of CA certificates. An empty or certificate-free file is an
 // error: a silently empty pool would make every TLS call fail with a confusing message later.
 func LoadCertPool(path string) (*x509.CertPool, error) {
+	certs, err := LoadCertificates(path)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	for _, c := range certs {
+		pool.AddCert(c)
+	}
+	return pool, nil
+}
+
+// LoadCertificates reads every PEM CERTIFICATE block of a bundle; a bundle with none is an error.
+func LoadCertificates(path string) ([]*x509.Certificate, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("CA bundle: %w", err)
 	}
-	pool := x509.NewCertPool()
-	n := 0
+	var out []*x509.Certificate
 	for rest := data; ; {
 		var block *pem.Block
 		block, rest = pem.Decode(rest)
@@ -29,15 +41,14 @@ func LoadCertPool(path string) (*x509.CertPool, error) {
 		}
 		c, err := x509.ParseCertificate(block.Bytes)
 		if err != nil {
-			return nil, fmt.Errorf("CA bundle %s: certificate %d does not parse: %v", path, n+1, err)
+			return nil, fmt.Errorf("CA bundle %s: certificate %d does not parse: %v", path, len(out)+1, err)
 		}
-		pool.AddCert(c)
-		n++
+		out = append(out, c)
 	}
-	if n == 0 {
+	if len(out) == 0 {
 		return nil, fmt.Errorf("CA bundle %s: no PEM CERTIFICATE block found", path)
 	}
-	return pool, nil
+	return out, nil
 }
 
 // LoadCertificate reads one PEM certificate (the first CERTIFICATE block).

@@ -30,10 +30,11 @@ func TestRegister(t *testing.T) {
 	if err := cat.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	var outcomes []engine.Outcome
-	register.Declare(run.Env, cat.Items(run.Profile), func(o engine.Outcome) { outcomes = append(outcomes, o) })
+	items := cat.Items(run.Profile)
+	sched := engine.Start(context.Background(), run.Env, items, engine.Options{})
+	register.Declare(items, sched.Wait)
 	RunSpecs(t, register.SuiteName)
-	if code := engine.ExitCode(outcomes); code != engine.ExitOK {
+	if code := engine.ExitCode(sched.All()); code != engine.ExitOK {
 		t.Errorf("exit code from outcomes = %d, want 0", code)
 	}
 }

@@ -1,7 +1,10 @@
 package register
 
 import (
+	"context"
 	"io"
+	"sync"
+	"time"
 
 	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/ginkgo/v2/formatter"
@@ -16,8 +19,13 @@ import (
 type RunOptions struct {
 	// Verbose streams Ginkgo's own reporter; otherwise only the caller's progress lines show.
 	Verbose bool
-	// Progress is called after each case.
+	// Progress is called after each case, in catalogue order.
 	Progress func(engine.Outcome)
+	// Engine tunes the schedule (parallelism, fail-fast).
+	Engine engine.Options
+	// Deadline, when set, is when the run must end; Ginkgo's own suite timeout is set past it
+	// so that the engine, not Ginkgo, ends the run and every case gets an outcome.
+	Deadline time.Time
 }
 
 // Result is what an in-process run produced.
@@ -30,16 +38,28 @@ type testingT struct{ failed bool }
 
 func (t *testingT) Fail() { t.failed = true }
 
-// Run declares the specs and runs them in this process with RunSpecs. Ginkgo allows one
-// RunSpecs per process, so this is called once, by the CLI. The verdict comes from Outcomes.
-func Run(env *engine.Env, items []catalogue.Item, o RunOptions) Result {
+// Run executes the items under ctx and reports them through Ginkgo specs declared and run in
+// this process with RunSpecs. Ginkgo allows one RunSpecs per process, so this is called once, by
+// the CLI. The outcomes come from the engine whatever Ginkgo did (an interrupt makes Ginkgo skip
+// the remaining specs; the engine marks those cases not run).
+func Run(ctx context.Context, env *engine.Env, items []catalogue.Item, o RunOptions) Result {
 	var res Result
-	gomega.RegisterFailHandler(ginkgo.Fail)
-	Declare(env, items, func(out engine.Outcome) {
-		res.Outcomes = append(res.Outcomes, out)
-		if o.Progress != nil {
+	sched := engine.Start(ctx, env, items, o.Engine)
+	var mu sync.Mutex
+	shown := make([]bool, len(items))
+	show := func(i int, out engine.Outcome) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !shown[i] && o.Progress != nil {
 			o.Progress(out)
 		}
+		shown[i] = true
+	}
+	gomega.RegisterFailHandler(ginkgo.Fail)
+	Declare(items, func(i int) engine.Outcome {
+		out := sched.Wait(i)
+		show(i, out)
+		return out
 	})
 	ginkgo.ReportAfterSuite("dcrconform reports", func(r ginkgo.Report) { res.Report = r })
 	if !o.Verbose {
@@ -48,9 +68,17 @@ func Run(env *engine.Env, items []catalogue.Item, o RunOptions) Result {
 	}
 	suiteConfig, reporterConfig := ginkgo.GinkgoConfiguration()
 	suiteConfig.RandomSeed = 1
+	if !o.Deadline.IsZero() {
+		suiteConfig.Timeout = time.Until(o.Deadline) + time.Hour
+	}
 	reporterConfig.Succinct = !o.Verbose
 	reporterConfig.Verbose = o.Verbose
 	reporterConfig.NoColor = true
 	ginkgo.RunSpecs(&testingT{}, SuiteName, suiteConfig, reporterConfig)
+	res.Outcomes = sched.All()
+	// Specs Ginkgo skipped after an interrupt never waited for their outcome; show them too.
+	for i, out := range res.Outcomes {
+		show(i, out)
+	}
 	return res
 }
