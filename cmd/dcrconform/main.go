@@ -16,7 +16,8 @@ var version = "dev"
 const usage = `dcrconform: conformance tests for Open Banking DCR POST /register
 
 Usage:
-  dcrconform run    [--config FILE] [--profile P] [--cases 'JWS-*'] [--strict] [--reports DIR]
+  dcrconform run    [--config FILE] [--profile P] [--cases 'JWS-*'] [--label-filter EXPR] [--strict]
+                    [--fail-fast] [--timeout D] [--preflight-timeout D] [--reports DIR] [--quiet]
   dcrconform list   [--profile P] [--json]
   dcrconform serve  [--profile P] [--fault NAME]... [--addr 127.0.0.1:8443] [--dir DIR] [--list-faults]
   dcrconform verify DIR [--key PUBLIC.jwk]
@@ -24,8 +25,9 @@ Usage:
   dcrconform version
 
 With no --config, run starts the embedded reference bank on loopback and tests it.
-Exit codes: 0 all MUST cases passed; 1 a MUST case failed (or SHOULD, with --strict);
-2 the run could not be made; 3 MUST cases were skipped for missing capabilities.
+Exit codes: 0 all selected MUST cases passed; 1 a MUST case failed (or SHOULD, with --strict);
+2 the run could not be made (config, keys, preflight); 3 MUST cases skipped or inconclusive;
+4 interrupted or past the run deadline (reports written, marked INCOMPLETE).
 `
 
 func main() {
