@@ -30,7 +30,15 @@ Exit codes: 0 all selected MUST cases passed; 1 a MUST case failed (or SHOULD, w
 4 interrupted or past the run deadline (reports written, marked INCOMPLETE).
 `
 
+// softMemoryLimit is the heap size past which the garbage collector works harder (a soft limit,
+// never a crash). A run's live data is bounded by the recording caps and the evidence budget; the
+// limit keeps the collector's slack from doubling it on a small CI runner. GOMEMLIMIT overrides.
+const softMemoryLimit = 128 << 20
+
 func main() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(softMemoryLimit)
+	}
 	os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
 }
 

@@ -101,6 +101,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	meta := evidence.Meta{Tool: "dcrconform", Version: toolVersion(), Target: run.Target, Profile: run.Profile.Name,
 		Embedded: run.Embedded, Started: time.Now(), Strict: *strict, Selection: sel}
+	release, err := lockReports(*reportsDir)
+	if err != nil {
+		return fail(stderr, "reports: %v", err)
+	}
+	defer release()
 	// A previous run's reports must never look like this run's: replace them with a marker that
 	// reads as an error until this run's own are written.
 	if err := markInProgress(*reportsDir, meta, "the run started and has not finished (or was killed)"); err != nil {
@@ -130,8 +135,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintf(stdout, "dcrconform %s: %d of %d cases, profile %s, target %s\n", meta.Version, len(items), len(all), run.Profile.Name, where)
 	}
+	budget := &evidence.Budget{}
 	res := register.Run(runCtx, run.Env, items, register.RunOptions{Verbose: *verbose, Deadline: deadline,
-		Engine: engine.Options{FailFast: *failFast},
+		Engine: engine.Options{FailFast: *failFast}, Record: budget.Take,
 		Progress: func(o engine.Outcome) {
 			if !*quiet || o.Verdict == engine.Fail || o.Verdict == engine.Inconclusive {
 				fmt.Fprintln(stdout, progressLine(o))

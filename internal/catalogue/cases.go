@@ -87,9 +87,9 @@ func jwsCases() []*Case {
 				{Name: "not-found", Title: "JWKS URL answers 404", Needs: []Capability{LoopbackTarget},
 					Alter: jwksURL(func(p request.Probes) string { return p.NotFound })},
 			},
-			Expect: judge.Rejected{},
+			Expect: judge.Rejected{NoAnswerFails: true},
 			ExpectBy: map[string]judge.Expectation{
-				"revolut": judge.Rejected{ErrorCode: revolutJWKSErrorCode, MentionsJWKSURL: true},
+				"revolut": judge.Rejected{ErrorCode: revolutJWKSErrorCode, MentionsJWKSURL: true, NoAnswerFails: true},
 			},
 		},
 	}

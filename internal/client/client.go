@@ -11,6 +11,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -58,9 +59,13 @@ func New(o Options) *Client {
 			Transport: &http.Transport{
 				TLSClientConfig: &tls.Config{RootCAs: o.Roots, MinVersion: tls.VersionTLS12,
 					GetClientCertificate: offer(certs, false)},
-				DisableKeepAlives:   true,
-				TLSHandshakeTimeout: o.Timeout,
-				DialContext:         (&net.Dialer{Timeout: o.Timeout}).DialContext,
+				DisableKeepAlives: true,
+				// The body is recorded as sent: never ask for compression, never decode it on
+				// the fly (which also dropped Content-Encoding from the record).
+				DisableCompression:     true,
+				MaxResponseHeaderBytes: MaxResponseHeaderBytes,
+				TLSHandshakeTimeout:    o.Timeout,
+				DialContext:            (&net.Dialer{Timeout: o.Timeout}).DialContext,
 			},
 			// A redirect from a registration endpoint is itself a finding; never follow it.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -169,8 +174,8 @@ type Exchange struct {
 	CertRequested bool `json:"cert_requested,omitempty"`
 	// TLSVersion is the negotiated version when the handshake completed on our side ("TLS 1.3").
 	TLSVersion string        `json:"tls_version,omitempty"`
-	Started  time.Time     `json:"started"`
-	Duration time.Duration `json:"duration_ns"`
+	Started    time.Time     `json:"started"`
+	Duration   time.Duration `json:"duration_ns"`
 }
 
 // RecordedRequest is the request side of an Exchange.
@@ -187,13 +192,48 @@ type RecordedRequest struct {
 	SSAClaims jose.Claims `json:"ssa_claims,omitempty"`
 }
 
-// RecordedResponse is the response side of an Exchange.
+// RecordedResponse is the response side of an Exchange, within the recording caps.
 type RecordedResponse struct {
-	Status    int         `json:"status"`
-	Header    http.Header `json:"header"`
-	Body      []byte      `json:"-"`
-	BodyText  string      `json:"body"`
-	Truncated bool        `json:"truncated,omitempty"`
+	Status int         `json:"status"`
+	Header http.Header `json:"header"`
+	// HeaderNote says what of the headers the caps left out; empty when nothing.
+	HeaderNote string `json:"header_note,omitempty"`
+	// ContentEncoding is the body's Content-Encoding as sent; Decoded says the recorded body is
+	// its decoding (see BodyNote).
+	ContentEncoding string `json:"content_encoding,omitempty"`
+	Decoded         bool   `json:"decoded,omitempty"`
+	// Body is the recorded body (redacted, decoded), which the judgement reads; it is encoded
+	// as "body" when it is text (see Text), and BodyBase64 is an excerpt of it when it is not.
+	Body       []byte `json:"-"`
+	BodyBase64 string `json:"body_base64,omitempty"`
+	// BodyBytes and BodySHA256 describe the bytes as received (at most MaxBody).
+	BodyBytes  int    `json:"body_bytes"`
+	BodySHA256 string `json:"body_sha256"`
+	// BodyNote says how the body was recorded when it was not kept as plain text.
+	BodyNote string `json:"body_note,omitempty"`
+	// Truncated: the target sent more than MaxBody and only the first bytes were read.
+	Truncated bool `json:"truncated,omitempty"`
+	// Trimmed, when set, says what the run's evidence budget removed from this record.
+	Trimmed string `json:"trimmed,omitempty"`
+}
+
+// Text returns the body as text, or "" when it was recorded as binary.
+func (r *RecordedResponse) Text() string {
+	if r.BodyBase64 != "" {
+		return ""
+	}
+	return string(r.Body)
+}
+
+// MarshalJSON writes the record with the body as text under "body". The body is held once, as
+// bytes, and turned into text only while it is written: a hostile target's body would
+// otherwise be kept twice for every exchange of a run.
+func (r *RecordedResponse) MarshalJSON() ([]byte, error) {
+	type plain RecordedResponse
+	return json.Marshal(struct {
+		*plain
+		Body string `json:"body"`
+	}{(*plain)(r), r.Text()})
 }
 
 // ContentType returns the response media type without parameters, lower-cased.
@@ -231,15 +271,15 @@ func (c *Client) Do(ctx context.Context, p *request.Prepared) *Exchange {
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody+1))
-	rr := &RecordedResponse{Status: resp.StatusCode, Header: RedactHeader(resp.Header)}
+	rr := &RecordedResponse{Status: resp.StatusCode}
+	rr.Header, rr.HeaderNote = capHeader(RedactHeader(resp.Header))
 	if len(body) > MaxBody {
 		body, rr.Truncated = body[:MaxBody], true
 	}
 	if err != nil {
 		ex.Error, ex.Failure = "read body: "+describe(err), classify(ctx, err, st)
 	}
-	rr.Body = RedactBody(body)
-	rr.BodyText = string(rr.Body)
+	recordBody(rr, body)
 	ex.Response = rr
 	return ex
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/dcrconform/dcrconform/internal/client"
 	"github.com/dcrconform/dcrconform/internal/contract"
 	"github.com/dcrconform/dcrconform/internal/judge"
+	"github.com/dcrconform/dcrconform/internal/printable"
 	"github.com/dcrconform/dcrconform/internal/request"
 )
 
@@ -114,6 +115,26 @@ type Outcome struct {
 	Duration  time.Duration      `json:"duration_ns"`
 }
 
+// MaxReason is how many characters of a reason or observation an outcome keeps.
+const MaxReason = 2000
+
+// String is the outcome in one line: Ginkgo writes it beside the outcome's JSON in its report,
+// and would otherwise print the whole value, bodies byte by byte.
+func (o Outcome) String() string {
+	return fmt.Sprintf("%s %s: %s", o.ID, o.Verdict.Word(), o.Reason)
+}
+
+// WithBodiesCut returns o with every response body cut to n bytes, for a report that points to
+// fuller evidence elsewhere. o's exchanges, which other outcomes may share, are not touched.
+func (o Outcome) WithBodiesCut(n int, why string) Outcome {
+	exs := make([]*client.Exchange, len(o.Exchanges))
+	for i, ex := range o.Exchanges {
+		exs[i] = ex.Cut(n, why)
+	}
+	o.Exchanges = exs
+	return o
+}
+
 // Execute runs one item against the env's target. It never panics on a hostile target: every
 // failure to build, send or judge becomes part of the outcome.
 func Execute(ctx context.Context, env *Env, it catalogue.Item) (out Outcome) {
@@ -125,6 +146,9 @@ func Execute(ctx context.Context, env *Env, it catalogue.Item) (out Outcome) {
 			out.Verdict, out.Reason = Inconclusive, fmt.Sprintf("internal error while executing the case: %v", r)
 		}
 		out.Duration = time.Since(out.Started)
+		// Reasons and observations quote what the target sent; they reach consoles, logs and
+		// FAIL lines, so they are made printable and bounded here, once, for every reader.
+		out.Reason, out.Observation = printable.String(out.Reason, MaxReason), printable.String(out.Observation, MaxReason)
 	}()
 	if ctx.Err() != nil {
 		out.Verdict, out.Reason = NotRun, notRunReason(ctx, "before it started")

@@ -38,28 +38,28 @@ type Manifest struct {
 	ToolVersion string `json:"tool_version"`
 	// VCSRevision and VCSModified come from the build information of the binary that wrote the
 	// bundle, when it was built from a VCS checkout.
-	VCSRevision       string          `json:"vcs_revision,omitempty"`
-	VCSModified       bool            `json:"vcs_modified,omitempty"`
-	GoVersion         string          `json:"go_version"`
-	Target            string          `json:"target"`
-	Embedded          bool            `json:"embedded_reference_bank"`
-	Profile           string          `json:"profile"`
-	Strict            bool            `json:"strict"`
-	ConfigFingerprint string          `json:"config_fingerprint"`
-	Started           time.Time       `json:"started"`
-	Finished          time.Time       `json:"finished"`
-	Result            string          `json:"result"`
-	ExitCode          int             `json:"exit_code"`
+	VCSRevision       string    `json:"vcs_revision,omitempty"`
+	VCSModified       bool      `json:"vcs_modified,omitempty"`
+	GoVersion         string    `json:"go_version"`
+	Target            string    `json:"target"`
+	Embedded          bool      `json:"embedded_reference_bank"`
+	Profile           string    `json:"profile"`
+	Strict            bool      `json:"strict"`
+	ConfigFingerprint string    `json:"config_fingerprint"`
+	Started           time.Time `json:"started"`
+	Finished          time.Time `json:"finished"`
+	Result            string    `json:"result"`
+	ExitCode          int       `json:"exit_code"`
 	// Complete is false when the run stopped before every selected case ran (Stopped says
 	// why) or when it ran a selection of the profile's catalogue.
-	Complete  bool      `json:"complete"`
-	Stopped   string    `json:"stopped,omitempty"`
-	Selection Selection `json:"selection"`
-	Total             int             `json:"total"`
-	Counts            map[string]int  `json:"counts"`
-	Cases             []ManifestCase  `json:"cases"`
-	EvidenceKeyID     string          `json:"evidence_key_kid"`
-	Files             []ManifestEntry `json:"files"`
+	Complete      bool            `json:"complete"`
+	Stopped       string          `json:"stopped,omitempty"`
+	Selection     Selection       `json:"selection"`
+	Total         int             `json:"total"`
+	Counts        map[string]int  `json:"counts"`
+	Cases         []ManifestCase  `json:"cases"`
+	EvidenceKeyID string          `json:"evidence_key_kid"`
+	Files         []ManifestEntry `json:"files"`
 }
 
 // ManifestCase is one case of the run as the manifest records it.

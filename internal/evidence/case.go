@@ -158,12 +158,19 @@ type requestDoc struct {
 type responseDoc struct {
 	Status     int         `json:"status"`
 	Header     http.Header `json:"header"`
-	BodyBytes  int         `json:"body_bytes"`
-	BodySHA256 string      `json:"body_sha256"`
-	Body       string      `json:"body"`
-	BodyBase64 string      `json:"body_base64,omitempty"`
+	HeaderNote string      `json:"header_note,omitempty"`
+	// BodyBytes and BodySHA256 describe the body as received; ContentEncoding is as sent.
+	BodyBytes       int    `json:"body_bytes"`
+	BodySHA256      string `json:"body_sha256"`
+	ContentEncoding string `json:"content_encoding,omitempty"`
+	Decoded         bool   `json:"decoded,omitempty"`
+	Body            string `json:"body"`
+	BodyBase64      string `json:"body_base64,omitempty"`
+	BodyNote        string `json:"body_note,omitempty"`
 	// Truncated: the target sent more than the cap and only the first bytes were kept.
 	Truncated bool `json:"truncated,omitempty"`
+	// Trimmed says what the run's evidence budget removed.
+	Trimmed string `json:"trimmed,omitempty"`
 }
 
 // caseEvidence renders one outcome as a self-describing JSON document: the case, its verdict and
@@ -195,16 +202,14 @@ func caseEvidence(o engine.Outcome, keys KeyPaths, base string) []byte {
 			ed.Request.BodyBase64 = base64.StdEncoding.EncodeToString([]byte(r.Body))
 		}
 		if resp := ex.Response; resp != nil {
-			body := resp.Body
-			if body == nil {
-				body = []byte(resp.BodyText)
+			ed.Response = &responseDoc{Status: resp.Status, Header: nonNilHeader(resp.Header), HeaderNote: resp.HeaderNote,
+				BodyBytes: resp.BodyBytes, BodySHA256: resp.BodySHA256, ContentEncoding: resp.ContentEncoding,
+				Decoded: resp.Decoded, Body: resp.Text(), BodyBase64: resp.BodyBase64, BodyNote: resp.BodyNote,
+				Truncated: resp.Truncated, Trimmed: resp.Trimmed}
+			if resp.BodySHA256 == "" { // recorded before these fields existed (tests build exchanges by hand)
+				body := resp.Body
+				ed.Response.BodyBytes, ed.Response.BodySHA256 = len(body), sha256Hex(body)
 			}
-			rd := &responseDoc{Status: resp.Status, Header: nonNilHeader(resp.Header), BodyBytes: len(body),
-				BodySHA256: sha256Hex(body), Body: string(body), Truncated: resp.Truncated}
-			if !utf8.Valid(body) {
-				rd.BodyBase64 = base64.StdEncoding.EncodeToString(body)
-			}
-			ed.Response = rd
 		}
 		doc.Exchanges = append(doc.Exchanges, ed)
 	}

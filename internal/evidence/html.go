@@ -171,12 +171,18 @@ func htmlCaseOf(o engine.Outcome, keys KeyPaths, base string) htmlCase {
 			SSAClaims: pretty(r.SSAClaims), Curl: Curl(ex, keys, files[i])}
 		he.Body, he.BodyNote = capped([]byte(r.Body), false)
 		if resp := ex.Response; resp != nil {
-			body := resp.Body
-			if body == nil {
-				body = []byte(resp.BodyText)
-			}
 			he.HasResponse, he.Status, he.RespHeaders = true, resp.Status, kvs(resp.Header)
-			he.RespBody, he.RespBodyNote = capped(body, resp.Truncated)
+			if resp.BodyBase64 != "" {
+				// Binary bodies are shown as their base64 excerpt, never byte by byte.
+				he.RespBody, he.RespBodyNote = capped([]byte(resp.BodyBase64), false)
+			} else {
+				he.RespBody, he.RespBodyNote = capped(resp.Body, resp.Truncated)
+			}
+			for _, n := range []string{resp.BodyNote, resp.HeaderNote, resp.Trimmed} {
+				if n != "" {
+					he.RespBodyNote += "; " + n
+				}
+			}
 		}
 		c.Exchanges = append(c.Exchanges, he)
 	}

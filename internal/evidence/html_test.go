@@ -113,7 +113,7 @@ func TestHTMLCapsLargeBodies(t *testing.T) {
 	big := strings.Repeat("é", HTMLBodyCap) // 2 bytes each: the cut must land on a rune boundary
 	o := testOutcomes()[0]
 	o.Exchanges = []*client.Exchange{testExchange("https://bank.example.com/register", "transport", "x", 200, nil, nil)}
-	o.Exchanges[0].Response = &client.RecordedResponse{Status: 200, Header: http.Header{}, Body: []byte(big), BodyText: big, Truncated: true}
+	o.Exchanges[0].Response = &client.RecordedResponse{Status: 200, Header: http.Header{}, Body: []byte(big), Truncated: true}
 	page, err := HTML(testMeta, []engine.Outcome{o})
 	if err != nil {
 		t.Fatal(err)

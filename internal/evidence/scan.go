@@ -2,12 +2,15 @@ package evidence
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/base64"
 	"encoding/json"
 	"html"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 )
 
@@ -40,8 +43,8 @@ func ScanForSecrets(root string, secrets [][]byte) ([]string, error) {
 		if err != nil {
 			return err
 		}
-		for _, n := range needles {
-			if bytes.Contains(data, n) {
+		for _, blob := range append([][]byte{data}, decodedExcerpts(data)...) {
+			if containsAny(blob, needles) {
 				hits = append(hits, p)
 				break
 			}
@@ -94,4 +97,39 @@ func alignedBase64(enc *base64.Encoding, s []byte, shift int) []byte {
 		return nil
 	}
 	return []byte(full[start:end])
+}
+
+func containsAny(data []byte, needles [][]byte) bool {
+	for _, n := range needles {
+		if bytes.Contains(data, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// base64Member finds the base64 excerpts evidence keeps of binary bodies.
+var base64Member = regexp.MustCompile(`"body_base64":\s*"([A-Za-z0-9+/=]+)"`)
+
+// maxInflated bounds what the scan inflates of one gzip excerpt.
+const maxInflated = 16 << 20
+
+// decodedExcerpts returns the base64 excerpts of a file decoded, and those that are gzip data
+// inflated as well, so a secret inside a binary or compressed body is found too.
+func decodedExcerpts(data []byte) [][]byte {
+	var out [][]byte
+	for _, m := range base64Member.FindAllSubmatch(data, -1) {
+		raw, err := base64.StdEncoding.DecodeString(string(m[1]))
+		if err != nil {
+			continue
+		}
+		out = append(out, raw)
+		if len(raw) > 2 && raw[0] == 0x1f && raw[1] == 0x8b {
+			if zr, err := gzip.NewReader(bytes.NewReader(raw)); err == nil {
+				inflated, _ := io.ReadAll(io.LimitReader(zr, maxInflated))
+				out = append(out, inflated)
+			}
+		}
+	}
+	return out
 }

@@ -237,8 +237,13 @@ func (r *Run) control(ctx context.Context, timeout time.Duration) ([]string, err
 			return nil, preflightErr("control registration", "the target did not answer a valid registration request within %s; check that %s is the registration endpoint and that the bank is up (or raise --preflight-timeout)", timeout, r.Target)
 		case ex.Failure == client.TLSAlert || ex.Failure == client.HandshakeReset:
 			return nil, preflightErr("control registration", "the target refused the transport certificate (%s); check that transport.cert is issued by a CA the bank trusts and registered with it", printable.String(ex.Error, 200))
-		default:
+		case ex.Failure.NoAnswer() || ex.Failure.HarnessSide():
 			return nil, preflightErr("control registration", "a valid registration request got no HTTP response: %s (%s)", ex.Failure.Describe(), printable.String(ex.Error, 200))
+		default:
+			// The target answered, with something that is not HTTP (garbage, a reset, headers
+			// past the cap): that is the bank's to answer for, so the run goes on and reports it.
+			return []string{"the control registration (a valid request) got no HTTP response: " + ex.Failure.Describe() +
+				" (" + printable.String(ex.Error, 200) + "); every rejection case is inconclusive"}, nil
 		}
 	}
 	switch ex.Response.Status {

@@ -69,12 +69,22 @@ type Rejected struct {
 	RFCCodes []string
 	// MentionsJWKSURL requires the error message to name the JWKS URL the SSA carried.
 	MentionsJWKSURL bool
+	// NoAnswerFails marks a case that probes a wait of the bank's own (a JWKS that never
+	// answers): no answer within the harness's request timeout then means the bank hung on it,
+	// which is the failure the case exists to find, not an inconclusive exchange. The preflight
+	// has shown the bank answers a valid request, so the wait is the probe's.
+	NoAnswerFails bool
 }
 
 // Judge implements Expectation.
 func (e Rejected) Judge(c *Context) Judgement {
 	var j Judgement
 	ex := c.Last()
+	if e.NoAnswerFails && ex.Response == nil && ex.Failure == client.Timeout {
+		j.add("answer", false, statusList(e.statuses())+" within the bank's own fetch timeout", "no answer within the request timeout: the bank hung")
+		j.Observation = "no response: " + ex.Error
+		return j
+	}
 	if transport(&j, ex, statusList(e.statuses())) {
 		return j
 	}
@@ -145,6 +155,9 @@ func (e Rejected) Describe(p profile.Profile) string {
 	if e.MentionsJWKSURL {
 		s += " naming the JWKS URL"
 	}
+	if e.NoAnswerFails {
+		s += ", before the harness's request timeout"
+	}
 	return s
 }
 
@@ -202,7 +215,7 @@ func observeRejection(c *Context, ex *client.Exchange) string {
 	if len(codes) == 0 {
 		return fmt.Sprintf("answered %d", ex.Response.Status)
 	}
-	return fmt.Sprintf("answered %d %s", ex.Response.Status, strings.Join(codes, ","))
+	return fmt.Sprintf("answered %d %s", ex.Response.Status, printable.String(strings.Join(codes, ","), AnswerCap))
 }
 
 // AnswerCap is how many characters of the target's error description Answer keeps.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dcrconform/dcrconform/internal/client"
 	"github.com/dcrconform/dcrconform/internal/contract"
+	"github.com/dcrconform/dcrconform/internal/printable"
 	"github.com/dcrconform/dcrconform/internal/profile"
 )
 
@@ -64,8 +65,14 @@ func (j Judgement) Failed() []Check {
 	return out
 }
 
+// CheckValueCap is how many characters of a check's expected and actual phrases are kept: they
+// quote what the target sent (error codes, member values), and a reason built from them must
+// stay one readable line whatever the target sends.
+const CheckValueCap = 300
+
 func (j *Judgement) add(name string, ok bool, expected, actual string) {
-	j.Checks = append(j.Checks, Check{Name: name, OK: ok, Expected: expected, Actual: actual})
+	j.Checks = append(j.Checks, Check{Name: printable.String(name, CheckValueCap), OK: ok,
+		Expected: printable.String(expected, CheckValueCap), Actual: printable.String(actual, CheckValueCap)})
 }
 
 // Context is what an expectation may look at.
@@ -140,7 +147,7 @@ func unproven(ex *client.Exchange) bool {
 
 // noResponse phrases a call without a response: the kind in words, then the error.
 func noResponse(ex *client.Exchange) string {
-	return "no HTTP response: " + ex.Failure.Describe() + " (" + ex.Error + ")"
+	return "no HTTP response: " + ex.Failure.Describe() + " (" + printable.String(ex.Error, AnswerCap) + ")"
 }
 
 // status checks the status code against the allowed ones.

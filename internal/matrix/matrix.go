@@ -1,7 +1,12 @@
 // Package matrix measures the harness's detection power: it runs the catalogue against the
-// reference bank once clean and once per fault and profile, and checks that each fault is caught
-// by the cases it names, that the clean bank fails nothing, and that every MUST and SHOULD case
-// is failed by at least one fault. A case no fault can fail proves nothing.
+// reference bank clean and with each fault, per profile, and checks that each fault is caught by
+// the cases it names, that the clean bank fails nothing, and that every MUST and SHOULD case is
+// named by some fault. A case no fault can fail proves nothing.
+//
+// The full matrix runs the whole catalogue against every fault, so it also shows cases a fault
+// fails without naming them; it is `dcrconform matrix`. With Options.NamedOnly each fault meets
+// only the cases it names, which proves the same declarations in a fraction of the time; the
+// tests run that.
 package matrix
 
 import (
@@ -28,23 +33,38 @@ import (
 type Options struct {
 	Profiles []string
 	Faults   []string // empty: every declared fault
+	// NamedOnly runs each fault against the cases it names alone, not the whole catalogue: the
+	// cells then show no stray failures, and Unfailable is not measured (Uncovered is the static
+	// form of that check).
+	NamedOnly bool
+	// CleanRuns is how many times the whole catalogue runs against one clean bank per profile
+	// (default 1); repeats show state a bank keeps between registrations (replay caches, cached
+	// key sets) never turns into a false alarm.
+	CleanRuns int
 	// Parallel bounds concurrent cases within one run; Runs bounds concurrent runs.
 	Parallel int
 	Runs     int
-	// JWKSTimeout is the bank's JWKS fetch timeout; RequestTimeout the harness's per call, which
-	// ends the hang of a bank with no JWKS timeout.
+	// JWKSTimeout is the bank's JWKS fetch timeout (default: the reference bank's own);
+	// RequestTimeout the harness's per call (default: the harness's own), which ends the hang of
+	// a bank with no JWKS timeout. Both bound waits on a peer that may never answer; neither is
+	// shrunk to make the matrix faster, or a busy machine would turn them into false results.
 	JWKSTimeout    time.Duration
 	RequestTimeout time.Duration
 	Keys           *pki.Set
+	// Progress, when set, gets one line per finished run ("k/N runs ..."), so a long matrix is
+	// seen to move.
+	Progress io.Writer
 }
 
 // Cell is one fault under one profile.
 type Cell struct {
 	Fault   string `json:"fault"`
 	Profile string `json:"profile"`
-	// Named are the case IDs the fault declares it trips that apply under this profile.
+	// Named are the entries of the fault's Trips that apply under this profile: a case ID names
+	// every variant of the case, an ID/variant that variant alone.
 	Named []string `json:"named"`
-	// Caught are the named IDs that detected the fault; Missed those that did not.
+	// Caught are the named items (case or case/variant IDs) that detected the fault; Missed
+	// those that did not.
 	Caught []string `json:"caught"`
 	Missed []string `json:"missed"`
 	// Stray are cases the fault failed that it does not name: a shotgun case shows up here.
@@ -59,9 +79,14 @@ type Result struct {
 	Cells []Cell `json:"cells"`
 	// CleanFailures lists, per profile, cases the clean bank did not pass.
 	CleanFailures map[string][]string `json:"clean_failures"`
-	// Unfailable lists MUST and SHOULD items (profile/ID) that no fault detected.
+	// Unfailable lists MUST and SHOULD items (profile/ID) that no fault detected; it is measured
+	// only by the full matrix, where every fault meets every case.
 	Unfailable []string `json:"unfailable"`
-	// Unnamed lists faults whose named cases exist in no profile's catalogue.
+	// Uncovered lists MUST and SHOULD items (profile/ID) that no fault applying to the profile
+	// names: nothing proves such a case can fail.
+	Uncovered []string `json:"uncovered"`
+	// Unnamed lists faults with a Trips entry that names no item of the catalogue under any
+	// profile the fault applies to.
 	Unnamed []string `json:"unnamed"`
 }
 
@@ -96,13 +121,8 @@ func Run(ctx context.Context, cat *catalogue.Catalogue, o Options) (*Result, err
 	if o.Runs < 1 {
 		o.Runs = 6
 	}
-	if o.RequestTimeout == 0 {
-		o.RequestTimeout = 3 * time.Second
-	}
-	// The JWKS timeout must leave room for a real fetch while many banks share two cores, or the
-	// clean bank itself would fail; the blackhole probe waits for it once per run.
-	if o.JWKSTimeout == 0 {
-		o.JWKSTimeout = time.Second
+	if o.CleanRuns < 1 {
+		o.CleanRuns = 1
 	}
 	if len(o.Profiles) == 0 {
 		o.Profiles = profile.Names()
@@ -138,7 +158,9 @@ func Run(ctx context.Context, cat *catalogue.Catalogue, o Options) (*Result, err
 	type job struct {
 		prof  profile.Profile
 		fault *refbank.Fault
+		items []catalogue.Item
 		outs  map[string]engine.Outcome
+		fails []string // clean runs: every outcome that is not a pass, of every repeat
 		err   error
 	}
 	var jobs []*job
@@ -147,17 +169,27 @@ func Run(ctx context.Context, cat *catalogue.Catalogue, o Options) (*Result, err
 		if err != nil {
 			return nil, err
 		}
-		jobs = append(jobs, &job{prof: p})
+		all := cat.Items(p)
+		jobs = append(jobs, &job{prof: p, items: all})
 		for i := range faults {
-			if faults[i].AppliesTo(p.Name) {
-				jobs = append(jobs, &job{prof: p, fault: &faults[i]})
+			if !faults[i].AppliesTo(p.Name) {
+				continue
 			}
+			items := all
+			if o.NamedOnly {
+				if items = namedItems(faults[i], all); len(items) == 0 {
+					continue
+				}
+			}
+			jobs = append(jobs, &job{prof: p, fault: &faults[i], items: items})
 		}
 	}
 	// Runs are independent banks on their own ports; most of their time is spent waiting on
 	// timeouts, so they run side by side.
 	sem := make(chan struct{}, o.Runs)
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	done := 0
 	for _, j := range jobs {
 		wg.Add(1)
 		sem <- struct{}{}
@@ -165,10 +197,21 @@ func Run(ctx context.Context, cat *catalogue.Catalogue, o Options) (*Result, err
 			defer wg.Done()
 			defer func() { <-sem }()
 			var names []string
+			repeats := o.CleanRuns
 			if j.fault != nil {
-				names = []string{j.fault.Name}
+				names, repeats = []string{j.fault.Name}, 1
 			}
-			j.outs, j.err = runOnce(ctx, o, keyDir, j.prof.Name, names, cat.Items(j.prof))
+			j.outs, j.fails, j.err = runOnce(ctx, o, keyDir, j.prof.Name, names, j.items, repeats)
+			if o.Progress != nil {
+				what := "clean bank"
+				if j.fault != nil {
+					what = "fault " + j.fault.Name
+				}
+				mu.Lock()
+				done++
+				fmt.Fprintf(o.Progress, "matrix: %d/%d runs done (%s, %s, %d cases)\n", done, len(jobs), j.prof.Name, what, len(j.items))
+				mu.Unlock()
+			}
 		}(j)
 	}
 	wg.Wait()
@@ -179,24 +222,19 @@ func Run(ctx context.Context, cat *catalogue.Catalogue, o Options) (*Result, err
 		}
 		if j.fault == nil {
 			clean[j.prof.Name] = j.outs
-			for _, it := range cat.Items(j.prof) {
-				if out := j.outs[it.ID]; out.Verdict != engine.Pass && out.Verdict != engine.Observed {
-					res.CleanFailures[j.prof.Name] = append(res.CleanFailures[j.prof.Name], out.ID+" ("+string(out.Verdict)+": "+out.Reason+")")
-				}
+			if len(j.fails) > 0 {
+				res.CleanFailures[j.prof.Name] = j.fails
 			}
 		}
 	}
 	detectedBy := map[string]bool{}
-	named := map[string]bool{}
 	for _, j := range jobs {
 		if j.fault == nil {
 			continue
 		}
 		base := clean[j.prof.Name]
-		cell := judgeCell(*j.fault, j.prof.Name, base, j.outs)
-		if len(cell.Named) > 0 {
-			named[j.fault.Name] = true
-		}
+		cell := judgeCell(*j.fault, base, j.outs)
+		cell.Profile = j.prof.Name
 		for _, out := range j.outs {
 			if detects(out, base) {
 				detectedBy[j.prof.Name+"/"+out.ID] = true
@@ -204,79 +242,180 @@ func Run(ctx context.Context, cat *catalogue.Catalogue, o Options) (*Result, err
 		}
 		res.Cells = append(res.Cells, cell)
 	}
-	for _, pn := range o.Profiles {
-		for _, it := range cat.Items(profile.MustGet(pn)) {
-			if (it.Level == catalogue.MUST || it.Level == catalogue.SHOULD) && !detectedBy[pn+"/"+it.ID] {
-				res.Unfailable = append(res.Unfailable, pn+"/"+it.ID)
+	if !o.NamedOnly {
+		for _, pn := range o.Profiles {
+			for _, it := range cat.Items(profile.MustGet(pn)) {
+				if mustOrShould(it) && !detectedBy[pn+"/"+it.ID] {
+					res.Unfailable = append(res.Unfailable, pn+"/"+it.ID)
+				}
+			}
+		}
+	}
+	res.Uncovered, res.Unnamed = Coverage(cat, o.Profiles, faults)
+	return res, nil
+}
+
+// Coverage is the static check of the fault declarations against the catalogue. uncovered lists
+// the MUST and SHOULD items (profile/ID) that no fault applying to the profile names; unnamed the
+// faults with a Trips entry that matches no item under any profile the fault applies to (a typo,
+// or a case that was renamed or dropped).
+func Coverage(cat *catalogue.Catalogue, profiles []string, faults []refbank.Fault) (uncovered, unnamed []string) {
+	if len(profiles) == 0 {
+		profiles = profile.Names()
+	}
+	matched := map[string]bool{} // fault + "\x00" + trip
+	for _, pn := range profiles {
+		items := cat.Items(profile.MustGet(pn))
+		named := map[string]bool{}
+		for _, f := range faults {
+			if !f.AppliesTo(pn) {
+				continue
+			}
+			for _, trip := range f.Trips {
+				for _, it := range items {
+					if names(trip, it.ID) {
+						named[it.ID] = true
+						matched[f.Name+"\x00"+trip] = true
+					}
+				}
+			}
+		}
+		for _, it := range items {
+			if mustOrShould(it) && !named[it.ID] {
+				uncovered = append(uncovered, pn+"/"+it.ID)
 			}
 		}
 	}
 	for _, f := range faults {
-		if !named[f.Name] {
-			res.Unnamed = append(res.Unnamed, f.Name)
+		applies := false
+		for _, pn := range profiles {
+			applies = applies || f.AppliesTo(pn)
+		}
+		for _, trip := range f.Trips {
+			if applies && !matched[f.Name+"\x00"+trip] {
+				unnamed = append(unnamed, f.Name)
+				break
+			}
 		}
 	}
-	return res, nil
+	return uncovered, unnamed
 }
 
-func runOnce(ctx context.Context, o Options, keyDir, prof string, faults []string, items []catalogue.Item) (map[string]engine.Outcome, error) {
+func mustOrShould(it catalogue.Item) bool {
+	return it.Level == catalogue.MUST || it.Level == catalogue.SHOULD
+}
+
+// names reports whether a Trips entry names the item: a case ID names the case and each of its
+// variants, an ID/variant that variant alone.
+func names(trip, id string) bool {
+	return id == trip || strings.HasPrefix(id, trip+"/")
+}
+
+// namedItems are the items of a profile that the fault names.
+func namedItems(f refbank.Fault, items []catalogue.Item) []catalogue.Item {
+	var out []catalogue.Item
+	for _, it := range items {
+		for _, trip := range f.Trips {
+			if names(trip, it.ID) {
+				out = append(out, it)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// runOnce starts one bank (clean, or with the named faults) and runs the items against it
+// repeats times. It returns the first run's outcomes, the baseline a fault's cells are judged
+// against, and every outcome of any run that is neither a pass nor an observation.
+func runOnce(ctx context.Context, o Options, keyDir, prof string, faults []string, items []catalogue.Item, repeats int) (map[string]engine.Outcome, []string, error) {
 	run, err := harness.Prepare(ctx, harness.Options{Profile: prof, Faults: faults, Keys: o.Keys, KeyDir: keyDir,
 		JWKSTimeout: o.JWKSTimeout, RequestTimeout: o.RequestTimeout})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer run.Close()
 	out := map[string]engine.Outcome{}
-	for _, oc := range engine.RunAll(ctx, run.Env, items, o.Parallel) {
-		out[oc.ID] = oc
+	var fails []string
+	for i := 0; i < repeats; i++ {
+		for _, oc := range engine.RunAll(ctx, run.Env, items, o.Parallel) {
+			if i == 0 {
+				out[oc.ID] = oc
+			}
+			if !cleanVerdict(oc.Verdict) {
+				fails = append(fails, fmt.Sprintf("%s (run %d, %s: %s)", oc.ID, i+1, oc.Verdict, oc.Reason))
+			}
+		}
 	}
-	return out, nil
+	return out, fails, nil
+}
+
+// cleanVerdict reports whether a verdict is one the clean bank may give: a pass, or an
+// observation of a MAY or INFO case. Anything else (a failure, a warning, an inconclusive
+// exchange, a case that did not run) is a false alarm or a run that proved nothing.
+func cleanVerdict(v engine.Verdict) bool {
+	return v == engine.Pass || v == engine.Observed
 }
 
 // detects says whether an outcome under a fault differs from the clean bank's in the way the
 // case's level defines: a MUST fails, a SHOULD warns, a MAY or INFO case observes something else.
+// An inconclusive exchange proves nothing, so it never counts as a detection.
 func detects(out engine.Outcome, clean map[string]engine.Outcome) bool {
 	switch out.Level {
 	case catalogue.MUST, catalogue.SHOULD:
 		return out.Verdict == engine.Fail || out.Verdict == engine.Warn
 	default:
 		base, ok := clean[out.ID]
-		return ok && out.Verdict != engine.Skipped && out.Observation != base.Observation
+		return ok && judged(out.Verdict) && judged(base.Verdict) && out.Observation != base.Observation
 	}
 }
 
-func judgeCell(f refbank.Fault, prof string, clean, outs map[string]engine.Outcome) Cell {
-	c := Cell{Fault: f.Name, Profile: prof}
+// judged reports whether a verdict came from judging the target's answer: not a skip, an
+// inconclusive exchange or a case that did not run, whose observations say nothing of the bank.
+func judged(v engine.Verdict) bool {
+	switch v {
+	case engine.Pass, engine.Fail, engine.Warn, engine.Observed:
+		return true
+	}
+	return false
+}
+
+// judgeCell sorts the fault's named items into caught and missed, and lists as stray the other
+// items that detected it.
+func judgeCell(f refbank.Fault, clean, outs map[string]engine.Outcome) Cell {
+	c := Cell{Fault: f.Name}
 	wanted := map[string]bool{}
+	ids := make([]string, 0, len(outs))
+	for id := range outs {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
 	for _, trip := range f.Trips {
-		var ids []string
-		for id := range outs {
-			if id == trip || strings.HasPrefix(id, trip+"/") {
-				ids = append(ids, id)
+		applies := false
+		for _, id := range ids {
+			if !names(trip, id) {
+				continue
+			}
+			applies = true
+			if wanted[id] {
+				continue // named twice (as the case and as its variant): judged once
+			}
+			wanted[id] = true
+			if detects(outs[id], clean) {
+				c.Caught = append(c.Caught, id)
+			} else {
+				c.Missed = append(c.Missed, id)
 			}
 		}
-		if len(ids) == 0 {
-			continue // not applicable under this profile
-		}
-		sort.Strings(ids)
-		c.Named = append(c.Named, trip)
-		caught := false
-		for _, id := range ids {
-			wanted[id] = true
-			caught = caught || detects(outs[id], clean)
-		}
-		if caught {
-			c.Caught = append(c.Caught, trip)
-		} else {
-			c.Missed = append(c.Missed, trip)
+		if applies {
+			c.Named = append(c.Named, trip)
 		}
 	}
-	for id, out := range outs {
-		if !wanted[id] && detects(out, clean) {
+	for _, id := range ids {
+		if !wanted[id] && detects(outs[id], clean) {
 			c.Stray = append(c.Stray, id)
 		}
 	}
-	sort.Strings(c.Stray)
 	return c
 }
 
@@ -296,7 +435,10 @@ func (r *Result) Print(w io.Writer) {
 		fmt.Fprintf(w, "clean bank, %s: %d cases did not pass: %s\n", p, len(fails), strings.Join(fails, "; "))
 	}
 	if len(r.Unnamed) > 0 {
-		fmt.Fprintf(w, "faults whose cases are not in the catalogue: %s\n", strings.Join(r.Unnamed, ", "))
+		fmt.Fprintf(w, "faults naming cases that are not in the catalogue: %s\n", strings.Join(r.Unnamed, ", "))
+	}
+	if len(r.Uncovered) > 0 {
+		fmt.Fprintf(w, "MUST/SHOULD cases no fault names: %s\n", strings.Join(r.Uncovered, ", "))
 	}
 	if len(r.Unfailable) > 0 {
 		fmt.Fprintf(w, "MUST/SHOULD cases no fault fails: %s\n", strings.Join(r.Unfailable, ", "))

@@ -60,7 +60,8 @@ func (s *Server) checkClaims(reg *registration) *rejection {
 	c := reg.claims
 	now := s.cfg.Now()
 	// Faults that drop one claim's check also stop requiring it.
-	waivedBy := map[string]string{"exp": FaultSkipExp, p.DNClaim: FaultSkipDN, "software_statement": FaultAcceptMissingSSA}
+	waivedBy := map[string]string{"exp": FaultSkipExp, p.DNClaim: FaultSkipDN, "software_statement": FaultAcceptMissingSSA,
+		"jti": FaultJTIOptional}
 	for _, name := range p.RequiredClaims {
 		if f, ok := waivedBy[name]; ok && s.fault(f) {
 			continue

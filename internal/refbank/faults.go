@@ -17,8 +17,9 @@ type Fault struct {
 	Description string
 	// Profiles lists the profiles the fault applies to; empty means all.
 	Profiles []string
-	// Trips lists the case IDs (or ID/variant) that must detect the fault. The reference bank
-	// does not import the catalogue; these are plain strings the fault matrix checks.
+	// Trips lists the cases that must detect the fault in every profile it applies to: a case
+	// ID names each of the case's variants, an ID/variant that variant alone. The reference
+	// bank does not import the catalogue; these are plain strings the fault matrix checks.
 	Trips []string
 }
 
@@ -124,7 +125,7 @@ var (
 	FaultCrashOnMalformed = declare(Fault{Name: "crash-on-malformed-jwt",
 		Description: "answers 500 when the body is not a compact JWS (or is empty)", Trips: []string{"HTTP-04", "HTTP-05", "JWS-15"}})
 	FaultAnyMediaType = declare(Fault{Name: "any-media-type",
-		Description: "accepts any request Content-Type", Trips: []string{"HTTP-02", "HTTP-03"}})
+		Description: "accepts any request Content-Type", Trips: []string{"HTTP-02/text-plain", "HTTP-03"}})
 	FaultAcceptAnyAlg = declare(Fault{Name: "accept-any-alg",
 		Description: "verifies the request with whatever JWS alg its header names (RS256, HS256 ...)",
 		Trips:       []string{"JWS-03"}})
@@ -159,13 +160,21 @@ var (
 	FaultIgnoreOrgStatus = declare(Fault{Name: "ignore-org-status",
 		Description: "registers software of an organisation that is not Active", Trips: []string{"SSA-10"}})
 	FaultSkipRequiredClaims = declare(Fault{Name: "skip-required-claims",
-		Description: "registers a request that lacks required claims", Trips: []string{"CLM-12", "CLM-04"}})
+		Description: "registers a request that lacks required claims",
+		// Not CLM-12/dn or CLM-12/software-statement: the DN is still demanded of tls_client_auth
+		// and the statement is still needed for its key set; skip-dn-check and accept-missing-ssa
+		// are the bugs that let those through.
+		Trips: []string{"CLM-04", "CLM-12/iss", "CLM-12/iat", "CLM-12/exp", "CLM-12/aud", "CLM-12/redirect-uris",
+			"CLM-12/token-endpoint-auth-method", "CLM-12/application-type", "CLM-12/id-token-signed-response-alg",
+			"CLM-12/request-object-signing-alg"}})
 	FaultSkipIat = declare(Fault{Name: "skip-iat-check",
 		Description: "never checks the request's iat claim", Trips: []string{"CLM-03"}})
 	FaultSkipAud = declare(Fault{Name: "skip-aud-check",
 		Description: "never checks the request's aud claim", Trips: []string{"CLM-06", "CLM-07"}})
+	// Revolut documents no iss pattern (CLM-08 only records what a Revolut bank does), so the
+	// fault is measured where the pattern is a MUST.
 	FaultSkipIss = declare(Fault{Name: "skip-iss-check",
-		Description: "never checks the request's iss claim", Trips: []string{"CLM-08"}})
+		Description: "never checks the request's iss claim", Profiles: obieProfiles, Trips: []string{"CLM-08"}})
 	FaultSkipJTI = declare(Fault{Name: "skip-jti-format",
 		Description: "accepts a jti that is not a UUIDv4", Trips: []string{"CLM-10"}})
 	FaultAcceptReplay = declare(Fault{Name: "accept-replayed-jti",
@@ -180,7 +189,7 @@ var (
 	FaultAcceptAnyAuthMethod = declare(Fault{Name: "accept-any-auth-method",
 		Description: "accepts any token_endpoint_auth_method and echoes it", Trips: []string{"CLM-18"}})
 	FaultSkipDN = declare(Fault{Name: "skip-dn-check",
-		Description: "registers tls_client_auth clients without a DN claim", Trips: []string{"CLM-19"}})
+		Description: "registers tls_client_auth clients without a DN claim", Trips: []string{"CLM-19", "CLM-12/dn"}})
 	FaultIgnoreDNMismatch = declare(Fault{Name: "ignore-dn-mismatch",
 		Description: "accepts a DN claim that differs from the transport certificate's subject", Trips: []string{"TLS-04"}})
 	FaultAcceptWeakAlgs = declare(Fault{Name: "accept-weak-algs",

@@ -14,6 +14,15 @@ var (
 	FaultIgnoreSSAJWKSMissing = declare(Fault{Name: "ignore-ssa-jwks-missing",
 		Description: "registers software whose SSA names no JWKS URL, leaving the request's signature unverified",
 		Trips:       []string{"SSA-12"}})
+	FaultJTIOptional = declare(Fault{Name: "jti-optional",
+		Description: "treats the request's jti as optional, as plain RFC 7519 does, though the profile requires one: a request without it is registered and can never be recognised as a replay",
+		Profiles:    obieProfiles, Trips: []string{"CLM-09"}})
+	FaultAcceptUnsignedSSA = declare(Fault{Name: "accept-unsigned-ssa",
+		Description: "accepts an unsigned (alg none) software statement as if it were self-signed, while still verifying signed ones",
+		Profiles:    obieProfiles, Trips: []string{"SSA-06"}})
+	FaultRequireSignedSSA = declare(Fault{Name: "require-signed-ssa",
+		Description: "refuses unsigned (alg none) software statements, the self-signed form Revolut documents, as an OBIE bank would",
+		Profiles:    []string{"revolut"}, Trips: []string{"SSA-06"}})
 	FaultPreferRequestMetadata = declare(Fault{Name: "prefer-request-metadata",
 		Description: "lets request metadata override the software statement's claims in the registration",
 		Profiles:    obieProfiles, Trips: []string{"SSA-13"}})

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dcrconform/dcrconform/internal/jose"
 	"github.com/dcrconform/dcrconform/internal/refbank"
 	"github.com/dcrconform/dcrconform/internal/request"
 )
@@ -39,6 +40,16 @@ func claimFaultCases(t *testing.T) []faultCase {
 				delete(d.SSAClaims, "org_jwks_endpoint")
 			}),
 			clean: rejected(rejection{rfc: "invalid_software_statement"}), faulty: succeeded},
+		{fault: refbank.FaultJTIOptional, profiles: []string{"obie-3.2"},
+			send:  alter(func(d *request.Draft, _ *bankEnv) { delete(d.Claims, "jti") }),
+			clean: rejected(rejection{rfc: badMeta, msg: "jti"}), faulty: succeeded},
+		{fault: refbank.FaultAcceptUnsignedSSA, profiles: []string{"obie-3.2"},
+			send: alter(func(d *request.Draft, _ *bankEnv) {
+				d.SSAHeader, d.SSAAlg, d.SSAKey = jose.Header{"alg": "none"}, "none", nil
+			}),
+			clean: rejected(rejection{rfc: badSSA, msg: "unsigned"}), faulty: succeeded},
+		{fault: refbank.FaultRequireSignedSSA, profiles: []string{"revolut"}, send: happy,
+			clean: succeeded, faulty: rejected(rejection{ob: obSignatureInvalid, msg: "unsigned"})},
 		{fault: refbank.FaultPreferRequestMetadata, profiles: []string{"obie-3.2"},
 			send:  alter(func(d *request.Draft, _ *bankEnv) { d.Claims["software_client_name"] = "from the request" }),
 			clean: succeededWith("software_client_name", "dcrconform test TPP"), faulty: succeededWith("software_client_name", "from the request")},

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dcrconform/dcrconform/internal/jose"
@@ -19,13 +20,45 @@ import (
 // DialFunc opens a TCP connection; tests and embedded runs inject one that never leaves the machine.
 type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
 
+// keySetTTL is how long a fetched key set is trusted without fetching it again. A bank that
+// fetched the TPP's JWKS for every registration would put a network round trip, and its timeout,
+// in the path of every request; real ASPSPs cache the set and fetch again when a kid is unknown
+// (key rotation), and so does this one.
+const keySetTTL = 5 * time.Minute
+
 // fetcher retrieves TPP key sets. Names under .invalid fail at once without asking any resolver
 // (RFC 6761 6.4): a conformance run must never leak a lookup for its own probe.
+//
+// A set fetched successfully is kept per URL for keySetTTL, and requests that need the same URL
+// while a fetch is under way wait for that one fetch rather than starting their own. Failures are
+// never kept: an unreachable JWKS is asked again by the next request, so every probe of an
+// unreachable endpoint meets the fetch and its timeout afresh.
 type fetcher struct {
 	client *http.Client
+	now    func() time.Time
+
+	mu      sync.Mutex
+	cache   map[string]cachedSet
+	pending map[string]*pendingFetch
 }
 
-func newFetcher(roots *x509.CertPool, dial DialFunc, timeout time.Duration) *fetcher {
+type cachedSet struct {
+	set   *jose.KeySet
+	until time.Time
+}
+
+// pendingFetch is one fetch in flight and the requests waiting on it. It runs on its own context,
+// bounded by the fetch timeout, and is cancelled only when every waiter has given up, so the
+// first requester's client hanging up cannot fail the others.
+type pendingFetch struct {
+	done    chan struct{}
+	set     *jose.KeySet
+	err     error
+	waiters int
+	cancel  context.CancelFunc
+}
+
+func newFetcher(roots *x509.CertPool, dial DialFunc, timeout time.Duration, now func() time.Time) *fetcher {
 	if dial == nil {
 		dial = (&net.Dialer{}).DialContext
 	}
@@ -39,7 +72,10 @@ func newFetcher(roots *x509.CertPool, dial DialFunc, timeout time.Duration) *fet
 		}
 		return dial(ctx, network, addr)
 	}
-	return &fetcher{client: &http.Client{
+	if now == nil {
+		now = time.Now
+	}
+	return &fetcher{now: now, cache: map[string]cachedSet{}, pending: map[string]*pendingFetch{}, client: &http.Client{
 		Timeout: timeout, // zero (the no-timeout fault) means none
 		Transport: &http.Transport{
 			DialContext:       guarded,
@@ -48,6 +84,59 @@ func newFetcher(roots *x509.CertPool, dial DialFunc, timeout time.Duration) *fet
 		},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return errors.New("JWKS endpoint redirected") },
 	}}
+}
+
+// keySet returns the key set at raw: the cached one while it is fresh (cached reports that), else
+// the result of one fetch shared with every request that asks meanwhile. fresh skips the cache,
+// for a kid the cached set does not hold.
+func (f *fetcher) keySet(ctx context.Context, raw string, fresh bool) (set *jose.KeySet, cached bool, err error) {
+	f.mu.Lock()
+	if c, ok := f.cache[raw]; ok && !fresh && f.now().Before(c.until) {
+		f.mu.Unlock()
+		return c.set, true, nil
+	}
+	p, ok := f.pending[raw]
+	if !ok {
+		fctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		p = &pendingFetch{done: make(chan struct{}), cancel: cancel}
+		f.pending[raw] = p
+		go f.run(fctx, raw, p)
+	}
+	p.waiters++
+	f.mu.Unlock()
+	select {
+	case <-p.done:
+		return p.set, false, p.err
+	case <-ctx.Done():
+		f.mu.Lock()
+		p.waiters--
+		if p.waiters == 0 {
+			// Nobody wants this fetch any more: stop it, and let the next request start its
+			// own rather than join one that is being cancelled.
+			p.cancel()
+			if f.pending[raw] == p {
+				delete(f.pending, raw)
+			}
+		}
+		f.mu.Unlock()
+		return nil, false, ctx.Err()
+	}
+}
+
+// run makes a shared fetch, keeps its set if it got one, and releases the waiters.
+func (f *fetcher) run(ctx context.Context, raw string, p *pendingFetch) {
+	defer p.cancel()
+	set, err := f.fetch(ctx, raw)
+	f.mu.Lock()
+	if f.pending[raw] == p {
+		delete(f.pending, raw)
+	}
+	if err == nil {
+		f.cache[raw] = cachedSet{set: set, until: f.now().Add(keySetTTL)}
+	}
+	p.set, p.err = set, err
+	f.mu.Unlock()
+	close(p.done)
 }
 
 // fetch GETs a JWKS and parses it. Only https URLs are fetched: OBIE requires the JWKS to be

@@ -160,7 +160,7 @@ func (s *Server) verifySignature(ctx context.Context, token string, reg *registr
 			return nil // a bank that trusts the attacker's embedded key accepts whatever it signed
 		}
 	}
-	set, err := s.jwks.fetch(ctx, reg.jwksURL)
+	set, cached, err := s.jwks.keySet(ctx, reg.jwksURL, false)
 	if err != nil {
 		switch {
 		case s.fault(FaultJWKSFailOpen):
@@ -185,7 +185,15 @@ func (s *Server) verifySignature(ctx context.Context, token string, reg *registr
 			return nil
 		}
 	}
-	if _, _, err := set.Verify(token, allowed); err != nil {
+	_, _, err = set.Verify(token, allowed)
+	if errors.Is(err, jose.ErrUnknownKid) && cached {
+		// The TPP may have rotated its keys since the set was cached: a kid the set does not
+		// hold is looked up in a freshly fetched one before the request is refused.
+		if fresh, _, ferr := s.jwks.keySet(ctx, reg.jwksURL, true); ferr == nil {
+			_, _, err = fresh.Verify(token, allowed)
+		}
+	}
+	if err != nil {
 		switch {
 		case errors.Is(err, jose.ErrUnknownKid):
 			return badMetadata(obSignatureInvalid, "JWS kid is not in the key set at %s", reg.jwksURL)
@@ -233,7 +241,8 @@ func (s *Server) checkSSA(reg *registration) *rejection {
 	alg, _ := h["alg"].(string)
 	switch {
 	case alg == "none":
-		if !s.cfg.Profile.SelfSignedSSA && !s.fault(FaultSkipSSASignature) {
+		selfSigned := s.cfg.Profile.SelfSignedSSA && !s.fault(FaultRequireSignedSSA)
+		if !selfSigned && !s.fault(FaultSkipSSASignature) && !s.fault(FaultAcceptUnsignedSSA) {
 			return badSSA(obSignatureInvalid, "unsigned software statements are not accepted")
 		}
 	case s.fault(FaultSkipSSASignature):

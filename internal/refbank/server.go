@@ -131,7 +131,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	return &Server{
 		cfg:      cfg,
-		jwks:     newFetcher(cfg.JWKSRoots, cfg.Dial, timeout),
+		jwks:     newFetcher(cfg.JWKSRoots, cfg.Dial, timeout, cfg.Now),
 		clients:  map[string]map[string]any{},
 		jtis:     map[string]time.Time{},
 		firstIDs: map[string]string{},

@@ -21,6 +21,9 @@ type RunOptions struct {
 	Verbose bool
 	// Progress is called after each case, in catalogue order.
 	Progress func(engine.Outcome)
+	// Record, when set, turns each outcome into the form every report records (the evidence
+	// budget trims what a hostile target sent); verdicts never change.
+	Record func(engine.Outcome) engine.Outcome
 	// Engine tunes the schedule (parallelism, fail-fast).
 	Engine engine.Options
 	// Deadline, when set, is when the run must end; Ginkgo's own suite timeout is set past it
@@ -46,21 +49,25 @@ func Run(ctx context.Context, env *engine.Env, items []catalogue.Item, o RunOpti
 	var res Result
 	sched := engine.Start(ctx, env, items, o.Engine)
 	var mu sync.Mutex
-	shown := make([]bool, len(items))
-	show := func(i int, out engine.Outcome) {
+	recorded := make([]engine.Outcome, len(items))
+	done := make([]bool, len(items))
+	get := func(i int) engine.Outcome {
+		out := sched.Wait(i)
 		mu.Lock()
 		defer mu.Unlock()
-		if !shown[i] && o.Progress != nil {
-			o.Progress(out)
+		if !done[i] {
+			if o.Record != nil {
+				out = o.Record(out)
+			}
+			recorded[i], done[i] = out, true
+			if o.Progress != nil {
+				o.Progress(out)
+			}
 		}
-		shown[i] = true
+		return recorded[i]
 	}
 	gomega.RegisterFailHandler(ginkgo.Fail)
-	Declare(items, func(i int) engine.Outcome {
-		out := sched.Wait(i)
-		show(i, out)
-		return out
-	})
+	Declare(items, get)
 	ginkgo.ReportAfterSuite("dcrconform reports", func(r ginkgo.Report) { res.Report = r })
 	if !o.Verbose {
 		// The caller prints one line per case; Ginkgo's dots and banner would interleave with it.
@@ -75,10 +82,10 @@ func Run(ctx context.Context, env *engine.Env, items []catalogue.Item, o RunOpti
 	reporterConfig.Verbose = o.Verbose
 	reporterConfig.NoColor = true
 	ginkgo.RunSpecs(&testingT{}, SuiteName, suiteConfig, reporterConfig)
-	res.Outcomes = sched.All()
-	// Specs Ginkgo skipped after an interrupt never waited for their outcome; show them too.
-	for i, out := range res.Outcomes {
-		show(i, out)
+	// Specs Ginkgo skipped after an interrupt never waited for their outcome; take them too.
+	res.Outcomes = make([]engine.Outcome, len(items))
+	for i := range items {
+		res.Outcomes[i] = get(i)
 	}
 	return res
 }
