@@ -73,6 +73,11 @@ type Case struct {
 	// Sends is how many times the built request is sent, unchanged (replay cases send it twice);
 	// 0 means once. The expectation sees every exchange and usually judges the last.
 	Sends int
+	// After names the case this one continues (a lifecycle step that needs the client an
+	// earlier step registered). The engine runs it only once that case has finished, in any
+	// schedule, and judges it inconclusive unless that case passed; selecting it selects the
+	// case it continues too.
+	After string
 	// Expect is what the case expects; ExpectBy overrides it per profile.
 	Expect   judge.Expectation
 	ExpectBy map[string]judge.Expectation
@@ -148,6 +153,11 @@ var variantPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 // known, expectations set. A malformed catalogue must abort a run before any call is made.
 func (c *Catalogue) Validate() error {
 	seen := map[string]bool{}
+	seenBefore := map[string]bool{}
+	byID := map[string]*Case{}
+	for _, k := range c.Cases {
+		byID[k.ID] = k
+	}
 	var problems []string
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 	for _, k := range c.Cases {
@@ -190,6 +200,20 @@ func (c *Catalogue) Validate() error {
 		if k.Share != "" && len(k.Variants) > 0 {
 			bad("case %s: a shared exchange cannot have variants", k.ID)
 		}
+		if k.After != "" {
+			prev := byID[k.After]
+			switch {
+			case prev == nil || !seenBefore[k.After]:
+				bad("case %s: After %q names no earlier case", k.ID, k.After)
+			default:
+				for p := range k.Levels {
+					if _, ok := prev.Levels[p]; !ok {
+						bad("case %s: continues %s, which does not apply to %s", k.ID, k.After, p)
+					}
+				}
+			}
+		}
+		seenBefore[k.ID] = true
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("catalogue is malformed:\n  %s", strings.Join(problems, "\n  "))
@@ -242,19 +266,41 @@ func Select(items []Item, patterns []string) ([]Item, error) {
 			res = append(res, re)
 		}
 	}
-	var out []Item
+	byID := map[string]*Case{}
 	for _, it := range items {
-		for _, re := range res {
-			if re.MatchString(it.ID) {
-				out = append(out, it)
-				break
-			}
+		byID[it.Case.ID] = it.Case
+	}
+	// A step selected alone brings every item of the steps it continues: it has nothing to
+	// continue from otherwise.
+	direct, needed := map[string]bool{}, map[string]bool{}
+	for _, it := range items {
+		if !matchesAny(res, it.ID) {
+			continue
+		}
+		direct[it.ID] = true
+		for k := byID[it.Case.After]; k != nil && !needed[k.ID]; k = byID[k.After] {
+			needed[k.ID] = true
 		}
 	}
-	if len(out) == 0 {
+	if len(direct) == 0 {
 		return nil, fmt.Errorf("case selection %q matches no case", strings.Join(patterns, ","))
 	}
+	var out []Item
+	for _, it := range items {
+		if direct[it.ID] || needed[it.Case.ID] {
+			out = append(out, it)
+		}
+	}
 	return out, nil
+}
+
+func matchesAny(res []*regexp.Regexp, id string) bool {
+	for _, re := range res {
+		if re.MatchString(id) {
+			return true
+		}
+	}
+	return false
 }
 
 // All sets one level for every profile.

@@ -76,9 +76,37 @@ type Env struct {
 	// Strict turns failed SHOULD cases into failures.
 	Strict bool
 
-	mu      sync.Mutex
-	shared  map[string]*sharedCall
-	control *controlCall
+	mu       sync.Mutex
+	shared   map[string]*sharedCall
+	control  *controlCall
+	finished map[string][]Verdict // case ID -> verdicts of its items, for the steps after it
+}
+
+// finish records an outcome for the cases that continue its case.
+func (env *Env) finish(caseID string, v Verdict) {
+	env.mu.Lock()
+	defer env.mu.Unlock()
+	if env.finished == nil {
+		env.finished = map[string][]Verdict{}
+	}
+	env.finished[caseID] = append(env.finished[caseID], v)
+}
+
+// continues says why a step cannot continue from the case it follows: that case did not pass
+// (or did not run). Empty when it can.
+func (env *Env) continues(after string) string {
+	env.mu.Lock()
+	defer env.mu.Unlock()
+	vs, ok := env.finished[after]
+	if !ok {
+		return fmt.Sprintf("the step it continues, %s, did not run", after)
+	}
+	for _, v := range vs {
+		if v != Pass && v != Observed && v != Warn {
+			return fmt.Sprintf("the step it continues, %s, did not pass (%s), so there is nothing to continue from", after, v)
+		}
+	}
+	return ""
 }
 
 type controlCall struct {
@@ -153,6 +181,12 @@ func Execute(ctx context.Context, env *Env, it catalogue.Item) (out Outcome) {
 	if ctx.Err() != nil {
 		out.Verdict, out.Reason = NotRun, notRunReason(ctx, "before it started")
 		return out
+	}
+	if after := it.Case.After; after != "" {
+		if why := env.continues(after); why != "" {
+			out.Verdict, out.Reason = Inconclusive, why
+			return out
+		}
 	}
 	for _, need := range it.Needs() {
 		if !env.Caps[need] {
@@ -372,18 +406,29 @@ func Start(ctx context.Context, env *Env, items []catalogue.Item, o Options) *Sc
 	if par < 1 {
 		par = 1
 	}
+	// The items of each case, so a step waits for every item of the case it continues.
+	byCase := map[string][]int{}
+	for i, it := range items {
+		byCase[it.Case.ID] = append(byCase[it.Case.ID], i)
+	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	go func() {
 		defer cancel(nil)
 		sem := make(chan struct{}, par)
 		var wg sync.WaitGroup
 		for i, it := range items {
+			// A step waits for the case it continues before it takes a slot, so a chain can
+			// never hold every slot while waiting on itself.
+			for _, j := range byCase[it.Case.After] {
+				<-s.done[j]
+			}
 			sem <- struct{}{}
 			wg.Add(1)
 			go func(i int, it catalogue.Item) {
 				defer wg.Done()
 				defer func() { <-sem }()
 				s.outs[i] = Execute(ctx, env, it)
+				env.finish(it.Case.ID, s.outs[i].Verdict)
 				if o.FailFast && s.outs[i].Verdict == Fail {
 					cancel(fmt.Errorf("--fail-fast: %s failed", it.ID))
 				}
