@@ -8,15 +8,19 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/dcrconform/dcrconform/internal/evidence"
 	"github.com/dcrconform/dcrconform/internal/jose"
+	"github.com/dcrconform/dcrconform/internal/printable"
+	"github.com/dcrconform/dcrconform/internal/safefile"
 )
 
 // cmdVerify checks an evidence bundle: `dcrconform verify DIR [--key PUBLIC.jwk]`. Exit 0 when the
 // bundle is whole (and, with --key, signed by that key); 1 listing every problem; 2 when the
 // input is unusable (no such directory, a key file that cannot be read or holds no public key).
+// A bundle may come from anyone: every name and value from it is printed through printable, and
+// what evidence.Verify and safefile refuse (links inside the bundle, devices, FIFOs, oversized
+// files) is a problem or an error, never a hang.
 func cmdVerify(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -45,17 +49,21 @@ func cmdVerify(args []string, stdout, stderr io.Writer) int {
 	if *keyPath != "" {
 		var err error
 		if pub, err = readVerifyKey(*keyPath); err != nil {
-			return fail(stderr, "key %s: %v", *keyPath, err)
+			return fail(stderr, "key %s: %s", printable.String(*keyPath, 0), printable.String(safefile.Reason(err), 0))
 		}
 	}
 	res, err := evidence.Verify(dir, pub)
 	if err != nil {
-		return fail(stderr, "%v", err)
+		return fail(stderr, "%s", printable.String(err.Error(), 0))
 	}
+	shownDir := printable.String(dir, 0)
 	if len(res.Problems) > 0 || !res.IntegrityOK || (pub != nil && !res.SignerProven) {
-		fmt.Fprintf(stdout, "verification FAILED: %s (%d problems)\n", dir, len(res.Problems))
+		fmt.Fprintf(stdout, "verification FAILED: %s (%d problems)\n", shownDir, len(res.Problems)+res.Omitted)
 		for _, p := range res.Problems {
 			fmt.Fprintf(stdout, "  - %s\n", p)
+		}
+		if res.Omitted > 0 {
+			fmt.Fprintf(stdout, "  ... and %d more problems, not listed\n", res.Omitted)
 		}
 		return 1
 	}
@@ -64,13 +72,14 @@ func cmdVerify(args []string, stdout, stderr io.Writer) int {
 	} else {
 		fmt.Fprintln(stdout, "integrity verified; signed by the given key")
 	}
-	fmt.Fprintf(stdout, "bundle %s: %d files, evidence key kid %s\n", dir, res.Files, res.Kid)
+	fmt.Fprintf(stdout, "bundle %s: %d files, evidence key kid %s\n", shownDir, res.Files, printable.String(res.Kid, 200))
 	return 0
 }
 
-// readVerifyKey reads a public key: a single JWK (private members refused) or a PEM PUBLIC KEY.
+// readVerifyKey reads a public key: a single JWK (private members refused) or a PEM PUBLIC KEY,
+// from a regular file (a link to one is followed) of at most safefile.MaxJWK bytes.
 func readVerifyKey(path string) (crypto.PublicKey, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, safefile.MaxJWK)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -17,7 +18,9 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/dcrconform/dcrconform/internal/printable"
 	"github.com/dcrconform/dcrconform/internal/profile"
+	"github.com/dcrconform/dcrconform/internal/safefile"
 )
 
 // File is the YAML form of a target configuration. Paths are relative to the file's directory.
@@ -110,20 +113,23 @@ type Config struct {
 }
 
 // Load reads, parses and validates a configuration file. profileOverride, when set, replaces the
-// file's profile. The error is one line (or a short list) naming each problem.
+// file's profile. The error is one line (or a short list) naming each problem. The config and
+// every file it names may be symbolic links, but each must end at a regular file within its
+// safefile cap (MaxConfig for the config, MaxPEM for keys and certificates, MaxSSA for ssa.file):
+// a device, a FIFO or a huge file is refused here, before anything reads it.
 func Load(path, profileOverride string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, safefile.MaxConfig)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("config %s: file does not exist", path)
 		}
-		return nil, fmt.Errorf("config %s: %v", path, err)
+		return nil, fmt.Errorf("config %s: %s", path, safefile.Reason(err))
 	}
 	var f File
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("config %s: not valid YAML for a target config: %s", path, oneLine(err.Error()))
+		return nil, fmt.Errorf("config %s: not valid YAML for a target config: %s", path, printable.String(oneLine(err.Error()), 300))
 	}
 	abs, _ := filepath.Abs(path)
 	return f.validate(abs, profileOverride)
@@ -133,7 +139,7 @@ func (f *File) validate(path, profileOverride string) (*Config, error) {
 	dir := filepath.Dir(path)
 	var problems []string
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
-	file := func(field, p string, required bool) string {
+	fileOf := func(field, p string, required bool, max int64) string {
 		if p == "" {
 			if required {
 				bad("%s is required", field)
@@ -143,15 +149,20 @@ func (f *File) validate(path, profileOverride string) (*Config, error) {
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(dir, p)
 		}
-		st, err := os.Stat(p)
+		err := safefile.Check(p, max)
+		var pe *fs.PathError
 		switch {
-		case err != nil:
+		case err == nil:
+		case errors.Is(err, safefile.ErrNotRegular) || errors.Is(err, safefile.ErrTooLarge):
+			bad("%s: %s is %s", field, p, safefile.Reason(err))
+		case errors.As(err, &pe) && pe.Op == "stat":
 			bad("%s: %s does not exist or cannot be read", field, p)
-		case st.IsDir():
-			bad("%s: %s is a directory", field, p)
+		default:
+			bad("%s: %s: %s", field, p, safefile.Reason(err))
 		}
 		return p
 	}
+	file := func(field, p string, required bool) string { return fileOf(field, p, required, safefile.MaxPEM) }
 	c := &Config{Path: path, FileProfile: f.Profile}
 	name := f.Profile
 	if profileOverride != "" {
@@ -188,7 +199,7 @@ func (f *File) validate(path, profileOverride string) (*Config, error) {
 		c.DirectoryKey = file("ssa.directory_key", f.SSA.DirectoryKey, true)
 		c.DirectoryKid = f.SSA.DirectoryKid
 	case "supplied":
-		c.SSAFile = file("ssa.file", f.SSA.File, true)
+		c.SSAFile = fileOf("ssa.file", f.SSA.File, true, safefile.MaxSSA)
 	default:
 		bad("ssa.mode must be self-signed, directory or supplied, not %q", c.SSAMode)
 	}

@@ -6,7 +6,8 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
-	"os"
+
+	"github.com/dcrconform/dcrconform/internal/safefile"
 )
 
 // LoadCertPool reads a PEM bundle of CA certificates. An empty or certificate-free file is an
@@ -24,8 +25,10 @@ func LoadCertPool(path string) (*x509.CertPool, error) {
 }
 
 // LoadCertificates reads every PEM CERTIFICATE block of a bundle; a bundle with none is an error.
+// Like every loader here it follows symbolic links (a mounted secret is one) but reads only a
+// regular file of at most safefile.MaxPEM bytes.
 func LoadCertificates(path string) ([]*x509.Certificate, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, safefile.MaxPEM)
 	if err != nil {
 		return nil, fmt.Errorf("CA bundle: %w", err)
 	}
@@ -53,7 +56,7 @@ func LoadCertificates(path string) ([]*x509.Certificate, error) {
 
 // LoadCertificate reads one PEM certificate (the first CERTIFICATE block).
 func LoadCertificate(path string) (*x509.Certificate, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, safefile.MaxPEM)
 	if err != nil {
 		return nil, fmt.Errorf("certificate: %w", err)
 	}
@@ -76,7 +79,7 @@ func LoadCertificate(path string) (*x509.Certificate, error) {
 // LoadPrivateKey reads a PEM private key in PKCS#8, PKCS#1 (RSA) or SEC 1 (EC) form. Errors name
 // the file and the problem, never the key's bytes.
 func LoadPrivateKey(path string) (crypto.Signer, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, safefile.MaxPEM)
 	if err != nil {
 		return nil, fmt.Errorf("private key: %w", err)
 	}
