@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -19,6 +21,7 @@ import (
 	"github.com/dcrconform/dcrconform/internal/evidence"
 	"github.com/dcrconform/dcrconform/internal/harness"
 	"github.com/dcrconform/dcrconform/internal/printable"
+	"github.com/dcrconform/dcrconform/internal/safefile"
 	"github.com/dcrconform/dcrconform/suites/register"
 )
 
@@ -43,6 +46,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		jwksTimeout  = fs.Duration("jwks-timeout", 2*time.Second, "embedded reference bank: JWKS fetch timeout")
 		runTimeout   = fs.Duration("timeout", 0, "deadline for the whole run (default: 2m plus the request timeout per selected case); the cases not run by then are reported as not run, exit 4")
 		preflightTTL = fs.Duration("preflight-timeout", harness.DefaultPreflightTimeout, "bound on each preflight step (TLS handshake, JWKS fetch, control registration)")
+		parallel     = fs.Int("parallel", engine.DefaultParallel, "cases in flight at once; 1 runs them one after another (reports are in catalogue order either way)")
+		rate         = fs.Float64("rate", 0, "at most this many requests a second across the run, for a bank that throttles (0: no limit)")
 		evidenceKey  = fs.String("evidence-key", "", "PEM key that signs the evidence manifest (default: WORK-DIR/evidence-key.pem, created if absent)")
 		cases        listFlag
 		faults       listFlag
@@ -55,11 +60,23 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if fs.NArg() > 0 {
 		return fail(stderr, "run takes no arguments (got %q)", fs.Arg(0))
 	}
+	if *parallel < 1 {
+		return fail(stderr, "--parallel %d: must be at least 1", *parallel)
+	}
+	if *rate < 0 || math.IsNaN(*rate) || math.IsInf(*rate, 0) {
+		return fail(stderr, "--rate %v: must be a number of requests a second, 0 for no limit", *rate)
+	}
 	// Everything under the reports directory is shared (CI artefacts, the bundle a certifier
 	// receives), so a private key there would leak.
 	for flagName, path := range map[string]string{"--work-dir": *workDir, "--evidence-key": *evidenceKey} {
 		if path != "" && inside(*reportsDir, path) {
 			return fail(stderr, "%s %s is inside the reports directory %s; private keys must stay out of reports", flagName, path, *reportsDir)
+		}
+	}
+	// A bad evidence key is found now, not after every case has run.
+	if p := *evidenceKey; p != "" {
+		if err := safefile.Check(p, safefile.MaxPEM); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fail(stderr, "--evidence-key %s: %s", p, safefile.Reason(err))
 		}
 	}
 	cat := catalogue.Default()
@@ -74,7 +91,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 
 	run, err := harness.Prepare(ctx, harness.Options{
 		ConfigPath: *configPath, Profile: *profileName, WorkDir: *workDir, Strict: *strict,
-		Faults: faults, JWKSTimeout: *jwksTimeout,
+		Faults: faults, JWKSTimeout: *jwksTimeout, Rate: *rate,
 	})
 	if err != nil {
 		return fail(stderr, "%v", err)
@@ -137,12 +154,28 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	budget := &evidence.Budget{}
 	res := register.Run(runCtx, run.Env, items, register.RunOptions{Verbose: *verbose, Deadline: deadline,
-		Engine: engine.Options{FailFast: *failFast}, Record: budget.Take,
+		Engine: engine.Options{FailFast: *failFast, Parallel: *parallel}, Record: budget.Take,
 		Progress: func(o engine.Outcome) {
 			if !*quiet || o.Verdict == engine.Fail || o.Verdict == engine.Inconclusive {
 				fmt.Fprintln(stdout, progressLine(o))
 			}
 		}})
+	// Every client the run registered is deleted, also after failures and interrupts, under a
+	// context of its own: a real sandbox must not fill up with test clients.
+	cctx, ccancel := context.WithTimeout(context.Background(), cleanupTimeout)
+	cleanup := run.Env.Cleanup(cctx)
+	ccancel()
+	meta.Cleanup = &cleanup
+	if !*quiet || len(cleanup.Left) > 0 {
+		fmt.Fprintf(stdout, "cleanup: %d registered clients deleted", len(cleanup.Deleted))
+		if len(cleanup.Left) > 0 {
+			fmt.Fprintf(stdout, "; %d left behind on the target:", len(cleanup.Left))
+			for _, l := range cleanup.Left {
+				fmt.Fprintf(stdout, "\n  %s: %s", printable.String(l.ClientID, 80), printable.String(l.Reason, 300))
+			}
+		}
+		fmt.Fprintln(stdout)
+	}
 	meta.Finished = time.Now()
 	for _, o := range res.Outcomes {
 		if o.Verdict == engine.NotRun {
@@ -170,6 +203,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		*reportsDir, bundleDir, bundleDir)
 	return meta.ExitCode
 }
+
+// cleanupTimeout bounds the deletion of the run's clients at its end.
+const cleanupTimeout = time.Minute
 
 // interruptible returns a context that the first SIGINT or SIGTERM cancels (the run then ends
 // with its reports written, exit 4); a second signal exits at once.
@@ -259,20 +295,38 @@ func writeReports(dir, workDir, keyPath string, meta evidence.Meta, res register
 		"report.json": func() ([]byte, error) { return evidence.GinkgoJSON(res.Report) },
 		"report.html": func() ([]byte, error) { return evidence.HTML(meta, res.Outcomes) },
 	}
-	files := map[string][]byte{}
+	// The three renderings are independent and each a sizeable share of a run's CPU: side by
+	// side they take the time of the longest.
+	type rendered struct {
+		name string
+		data []byte
+		err  error
+	}
+	results := make(chan rendered, len(render))
 	for name, fn := range render {
-		data, err := fn()
-		if err != nil {
-			return "", fmt.Errorf("render %s: %v", name, err)
+		go func() {
+			data, err := fn()
+			results <- rendered{name, data, err}
+		}()
+	}
+	files := map[string][]byte{}
+	var renderErr error
+	for range render {
+		r := <-results
+		if r.err != nil && renderErr == nil {
+			renderErr = fmt.Errorf("render %s: %v", r.name, r.err)
 		}
-		files[name] = data
+		files[r.name] = r.data
+	}
+	if renderErr != nil {
+		return "", renderErr
 	}
 	if keyPath == "" {
 		keyPath = filepath.Join(workDir, "evidence-key.pem")
 	}
 	signer, err := evidence.LoadOrCreateEvidenceKey(keyPath)
 	if err != nil {
-		return "", fmt.Errorf("evidence key: %v", err)
+		return "", err
 	}
 	bundle := filepath.Join(dir, runID)
 	if err := evidence.WriteBundle(bundle, meta, res.Outcomes, files, signer); err != nil {

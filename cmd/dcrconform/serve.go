@@ -14,9 +14,12 @@ import (
 
 	"github.com/dcrconform/dcrconform/internal/config"
 	"github.com/dcrconform/dcrconform/internal/harness"
+	"github.com/dcrconform/dcrconform/internal/jose"
+	"github.com/dcrconform/dcrconform/internal/jwkshost"
 	"github.com/dcrconform/dcrconform/internal/pki"
 	"github.com/dcrconform/dcrconform/internal/profile"
 	"github.com/dcrconform/dcrconform/internal/refbank"
+	"github.com/dcrconform/dcrconform/internal/request"
 )
 
 func cmdServe(args []string, stdout, stderr io.Writer) int {
@@ -28,11 +31,16 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		dir         = fs.String("dir", filepath.Join(".dcrconform", "serve"), "directory for the CA, client keys and target.yaml")
 		listFaults  = fs.Bool("list-faults", false, "list the fault switches and exit")
 		jwksTimeout = fs.Duration("jwks-timeout", 2*time.Second, "JWKS fetch timeout")
+		noDelete    = fs.Bool("no-delete", false, "a bank that does not offer DELETE /register/{ClientId} (answers 405; optional in OBIE)")
+		latency     = fs.Duration("latency", 0, "delay every answer by this long, like a slow or distant bank (for measuring a run's concurrency)")
 		faults      listFlag
 	)
 	fs.Var(&faults, "fault", "switch on a fault (repeatable, comma-separated)")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *latency < 0 {
+		return fail(stderr, "--latency %s: must not be negative", *latency)
 	}
 	if *listFaults {
 		tw := tabwriter.NewWriter(stdout, 0, 2, 2, ' ', 0)
@@ -62,7 +70,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	aud := harness.DefaultAud(p)
 	bank, err := refbank.Start(refbank.Config{
 		Profile: p, Addr: *addr, Cert: keys.Server.TLSCertificate(), ClientCAs: keys.CAPool(), JWKSRoots: keys.CAPool(),
-		Directory: &keys.Directory.Key.PublicKey, Audiences: []string{aud}, JWKSTimeout: *jwksTimeout, Faults: on,
+		Directory: &keys.Directory.Key.PublicKey, Audiences: []string{aud}, JWKSTimeout: *jwksTimeout, Faults: on, Latency: *latency,
+		NoDelete: *noDelete,
 	})
 	if err != nil {
 		return fail(stderr, "%v", err)
@@ -72,16 +81,58 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, "%v", err)
 	}
+	ssaPath, stopJWKS, err := writePeerSSA(*dir, keys, p)
+	if err != nil {
+		return fail(stderr, "%v", err)
+	}
+	defer stopJWKS()
 	fmt.Fprintf(stdout, "reference bank (%s) listening at %s\n", p.Name, bank.RegistrationURL())
+	fmt.Fprintf(stdout, "token endpoint: %s\ndiscovery (plain TLS, no client certificate): %s\n", bank.TokenURL(), bank.DiscoveryURL())
 	if len(on) > 0 {
 		fmt.Fprintf(stdout, "faults on: %s\n", strings.Join(faults, ","))
 	}
 	fmt.Fprintf(stdout, "target config: %s\nin another terminal: dcrconform run --config %s\n", target, target)
+	if ssaPath != "" {
+		fmt.Fprintf(stdout, "software statement for other tools (docs/peer-comparison.md): %s\n", ssaPath)
+	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	<-sig
 	fmt.Fprintln(stdout, "stopping")
 	return 0
+}
+
+// writePeerSSA serves the TPP's key set on loopback for as long as the bank runs and, for a
+// profile whose SSA comes from a directory, writes ssa.jwt: a software statement signed by the
+// directory key the bank trusts, naming that key set. Another tool (the peer
+// OpenBankingUK/conformance-dcr) can then register with this bank, the keys and SSA taken from
+// the directory, as a TPP would from the Open Banking Directory.
+func writePeerSSA(dir string, keys *pki.Set, p profile.Profile) (string, func(), error) {
+	if p.SelfSignedSSA {
+		return "", func() {}, nil
+	}
+	doc, err := jose.PublicJWKS(jose.PublicKey{Key: &keys.Signing.Key.PublicKey, Kid: keys.Signing.Kid, Alg: "PS256", Use: "sig"})
+	if err != nil {
+		return "", nil, err
+	}
+	host, err := jwkshost.Start("127.0.0.1:0", doc, keys.Server.TLSCertificate())
+	if err != nil {
+		return "", nil, err
+	}
+	id := &request.Identity{Profile: p, Signing: keys.Signing, Directory: &keys.Directory, SSAMode: request.SSADirectory,
+		JWKSURL: host.URL(), SoftwareID: harness.DefaultIss, ClientName: harness.DefaultClientName,
+		RedirectURIs: harness.DefaultRedirectURIs, Session: &request.Session{}}
+	prep, err := request.NewDraft(id).Build()
+	if err != nil {
+		host.Close()
+		return "", nil, err
+	}
+	path := filepath.Join(dir, "ssa.jwt")
+	if err := os.WriteFile(path, []byte(prep.SSA+"\n"), 0o600); err != nil {
+		host.Close()
+		return "", nil, err
+	}
+	return path, func() { host.Close() }, nil
 }
 
 // writeServeDir writes what a client of the served bank needs: the CA, the TPP's transport and
@@ -115,6 +166,7 @@ func writeServeDir(dir string, keys *pki.Set, p profile.Profile, endpoint, aud s
 	f.Claims.Aud, f.Claims.Iss, f.Claims.SoftwareID = aud, harness.DefaultIss, harness.DefaultIss
 	f.Claims.ClientName, f.Claims.RedirectURIs = harness.DefaultClientName, harness.DefaultRedirectURIs
 	f.Timeouts.Request = "15s"
+	f.Management.TokenEndpoint = strings.TrimSuffix(endpoint, "/register") + "/token"
 	path := filepath.Join(dir, "target.yaml")
 	header := "Target config for the dcrconform reference bank at " + endpoint + ".\nWritten by `dcrconform serve`; paths are relative to this file."
 	if err := config.Write(path, &f, header); err != nil {

@@ -383,8 +383,10 @@ func TestInterruptedAndDeadlineRunsAreIncomplete(t *testing.T) {
 				t.Errorf("console:\n%s", console)
 			}
 			reports := filepath.Join(work, "reports")
+			// Cases independent of the blackholed one may finish beside it (the run is
+			// parallel); the one cut off must have no verdict.
 			passed, failed := readJUnit(t, filepath.Join(reports, "junit.xml"))
-			if len(passed) != 1 || len(failed) != 0 {
+			if !hasPrefix(passed, "HP-01: ") || hasPrefix(passed, "JWS-11") || len(failed) != 0 {
 				t.Errorf("junit: passed %v, failed %v", passed, failed)
 			}
 			html, _ := os.ReadFile(filepath.Join(reports, "report.html"))
@@ -392,7 +394,7 @@ func TestInterruptedAndDeadlineRunsAreIncomplete(t *testing.T) {
 				t.Error("report.html has no INCOMPLETE banner naming why")
 			}
 			m := readManifest(t, reports)
-			if m.Complete || m.ExitCode != 4 || !strings.Contains(m.Stopped, tc.why) || m.Counts["not-run"] != 2 {
+			if m.Complete || m.ExitCode != 4 || !strings.Contains(m.Stopped, tc.why) || m.Counts["not-run"] < 1 {
 				t.Errorf("manifest: complete %v, exit %d, stopped %q, counts %v", m.Complete, m.ExitCode, m.Stopped, m.Counts)
 			}
 			dirs, _ := filepath.Glob(filepath.Join(reports, "2*"))

@@ -21,7 +21,7 @@ func Default() *Catalogue {
 	var cases []*Case
 	groups := [][]*Case{
 		transportCases(), happyCases(), moreHappyCases(), schemaCases(),
-		jwsCases(), moreJWSCases(), claimCases(), moreClaimCases(), ssaCases(), httpCases(),
+		jwsCases(), moreJWSCases(), claimCases(), moreClaimCases(), ssaCases(), httpCases(), manageCases(),
 	}
 	for _, group := range groups {
 		cases = append(cases, group...)

@@ -130,5 +130,17 @@ func schemaCases() []*Case {
 			},
 			Expect: judge.Rejected{},
 		},
+		{
+			ID: "SCH-09", Title: "RFC 7592 management members come as a pair", Group: GroupSchema,
+			Ref:    "RFC 7592 3 (registration_client_uri and registration_access_token returned together)",
+			Levels: All(MUST), Share: ShareRegister,
+			Expect: judge.Success{Checks: []judge.BodyCheck{judge.RFC7592Pair}},
+		},
+		{
+			ID: "SCH-10", Title: "The granted scope holds the required scopes", Group: GroupSchema,
+			Ref:    "Revolut get-a-client-id (scope: openid required); create-a-jwt",
+			Levels: Per("revolut", MUST), Share: ShareRegister,
+			Expect: judge.Success{Checks: []judge.BodyCheck{judge.ScopeCoversRequired}},
+		},
 	}
 }

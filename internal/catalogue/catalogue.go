@@ -6,9 +6,11 @@ package catalogue
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
+	"github.com/dcrconform/dcrconform/internal/client"
 	"github.com/dcrconform/dcrconform/internal/judge"
 	"github.com/dcrconform/dcrconform/internal/profile"
 	"github.com/dcrconform/dcrconform/internal/request"
@@ -39,7 +41,24 @@ const (
 	LoopbackTarget Capability = "loopback-target"
 	// UntrustedCert: a client certificate the target does not trust is available.
 	UntrustedCert Capability = "untrusted-cert"
+	// TokenEndpoint, ManageGet, ManagePut and ManageDelete: the target offers the token
+	// endpoint and GET, PUT and DELETE /register/{ClientId} (optional in OBIE). A target that
+	// declares one absent makes its cases not applicable, never skipped MUST cases.
+	TokenEndpoint Capability = "token-endpoint"
+	ManageGet     Capability = "manage-get"
+	ManagePut     Capability = "manage-put"
+	ManageDelete  Capability = "manage-delete"
 )
+
+// Optional reports whether a capability is an operation the target may lawfully not offer, so
+// that lacking it makes a case not applicable rather than skipped.
+func (c Capability) Optional() bool {
+	switch c {
+	case TokenEndpoint, ManageGet, ManagePut, ManageDelete:
+		return true
+	}
+	return false
+}
 
 // Groups, in report order.
 const (
@@ -50,10 +69,22 @@ const (
 	GroupClaims    = "claims"
 	GroupSSA       = "ssa"
 	GroupHTTP      = "http"
+	GroupManage    = "management"
 )
+
+// Groups lists the groups in report order; Validate refuses any other.
+var Groups = []string{GroupTransport, GroupHappy, GroupSchema, GroupJWS, GroupClaims, GroupSSA, GroupHTTP, GroupManage}
 
 // Alter changes the happy-path draft into the case's request.
 type Alter func(d *request.Draft, id *request.Identity) error
+
+// Call is one request of a case that makes several different ones (a lifecycle step: get a
+// token, then use it): how to build it, and what to keep from its exchange for the calls and
+// steps after it.
+type Call struct {
+	Alter   Alter
+	Capture func(s *request.Session, ex *client.Exchange)
+}
 
 // Case is one conformance case.
 type Case struct {
@@ -73,6 +104,12 @@ type Case struct {
 	// Sends is how many times the built request is sent, unchanged (replay cases send it twice);
 	// 0 means once. The expectation sees every exchange and usually judges the last.
 	Sends int
+	// Calls, when set, are the case's requests in order, each built after the one before was
+	// answered; Alter and Sends are then unused.
+	Calls []Call
+	// Chain names a sequence of cases that must never run at the same time (they change one
+	// client on the target): the schedule runs them one after another, in catalogue order.
+	Chain string
 	// After names the case this one continues (a lifecycle step that needs the client an
 	// earlier step registered). The engine runs it only once that case has finished, in any
 	// schedule, and judges it inconclusive unless that case passed; selecting it selects the
@@ -170,6 +207,17 @@ func (c *Catalogue) Validate() error {
 		seen[k.ID] = true
 		if strings.TrimSpace(k.Title) == "" || strings.TrimSpace(k.Ref) == "" || k.Group == "" {
 			bad("case %s: title, ref and group are required", k.ID)
+		}
+		if k.Group != "" && !slices.Contains(Groups, k.Group) {
+			bad("case %s: unknown group %q", k.ID, k.Group)
+		}
+		for p := range k.ExpectBy {
+			if _, ok := k.Levels[p]; !ok {
+				bad("case %s: an expectation for %s, where it has no level", k.ID, p)
+			}
+		}
+		if len(k.Calls) > 0 && (k.Alter != nil || k.Sends > 1 || k.Share != "") {
+			bad("case %s: a case with calls has no Alter, Sends or Share of its own", k.ID)
 		}
 		if len(k.Levels) == 0 {
 			bad("case %s: applies to no profile", k.ID)

@@ -34,6 +34,7 @@ const MaxBody = 256 << 10
 type Client struct {
 	clients map[request.Cert]*http.Client
 	timeout time.Duration
+	limit   *limiter
 }
 
 // Options configure a Client.
@@ -45,6 +46,9 @@ type Options struct {
 	Untrusted *tls.Certificate
 	// Timeout bounds each call, from dial to the last body byte.
 	Timeout time.Duration
+	// Rate, when above 0, bounds the calls of the client to that many a second, for a bank that
+	// throttles; a call waits for its turn (or for the run to end) before it is sent.
+	Rate float64
 }
 
 // New builds a Client with one HTTP client per certificate choice.
@@ -71,10 +75,17 @@ func New(o Options) *Client {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
 	}
+	// The transport-certificate client keeps its connections alive between calls: the cases it
+	// sends test the registration, not the handshake, and a handshake per call was a third of a
+	// run's CPU. Each connection remembers what its own handshake saw (see keepAlive), so an
+	// exchange on a reused connection records the same version and certificate request. The
+	// probe clients (no, untrusted, forged, legacy certificate) test the handshake itself and
+	// make a fresh one every call. No client keeps TLS session tickets, so no handshake is ever
+	// a resumption.
 	c := &Client{clients: map[request.Cert]*http.Client{
-		request.CertTransport: mk([]tls.Certificate{o.Transport}),
+		request.CertTransport: keepAlive(mk([]tls.Certificate{o.Transport}), o.Timeout),
 		request.CertNone:      mk(nil),
-	}, timeout: o.Timeout}
+	}, timeout: o.Timeout, limit: newLimiter(o.Rate)}
 	// A probe certificate is presented whatever CAs the server names: Go's client otherwise
 	// offers only a certificate from a named CA, and the probe would silently become "no
 	// certificate".
@@ -173,9 +184,12 @@ type Exchange struct {
 	// CertRequested records that the target asked for a client certificate during the handshake.
 	CertRequested bool `json:"cert_requested,omitempty"`
 	// TLSVersion is the negotiated version when the handshake completed on our side ("TLS 1.3").
-	TLSVersion string        `json:"tls_version,omitempty"`
-	Started    time.Time     `json:"started"`
-	Duration   time.Duration `json:"duration_ns"`
+	TLSVersion string `json:"tls_version,omitempty"`
+	// secrets are the credentials the target's answer carried (an access token), kept for the
+	// steps after it and never recorded.
+	secrets  map[string]string
+	Started  time.Time     `json:"started"`
+	Duration time.Duration `json:"duration_ns"`
 }
 
 // RecordedRequest is the request side of an Exchange.
@@ -248,6 +262,10 @@ func (r *RecordedResponse) ContentType() string {
 // Do sends p and records the exchange. It never returns an error: a failed call is an Exchange
 // with Error set, which the judgement weighs like any other observation.
 func (c *Client) Do(ctx context.Context, p *request.Prepared) *Exchange {
+	if err := c.limit.wait(ctx); err != nil {
+		return &Exchange{Started: time.Now(), Request: recordRequest(p), Failure: Canceled,
+			Error: "not sent: the run ended while the call waited for its turn under --rate (" + err.Error() + ")"}
+	}
 	ex := &Exchange{Started: time.Now(), Request: recordRequest(p)}
 	defer func() { ex.Duration = time.Since(ex.Started) }()
 	hc, ok := c.clients[p.Cert]
@@ -279,9 +297,29 @@ func (c *Client) Do(ctx context.Context, p *request.Prepared) *Exchange {
 	if err != nil {
 		ex.Error, ex.Failure = "read body: "+describe(err), classify(ctx, err, st)
 	}
+	ex.secrets = topLevelSecrets(body)
 	recordBody(rr, body)
 	ex.Response = rr
 	return ex
+}
+
+// Secret returns a credential the target's answer carried as a top-level JSON member (e.g.
+// "access_token"), which the record itself holds only as [REDACTED]; "" when there is none.
+func (ex *Exchange) Secret(name string) string { return ex.secrets[name] }
+
+// topLevelSecrets reads the credential members of a JSON object body.
+func topLevelSecrets(body []byte) map[string]string {
+	var m map[string]any
+	if json.Unmarshal(bytes.TrimPrefix(body, bom), &m) != nil {
+		return nil
+	}
+	out := map[string]string{}
+	for k, v := range m {
+		if s, ok := v.(string); ok && secretName(k) {
+			out[k] = s
+		}
+	}
+	return out
 }
 
 func recordRequest(p *request.Prepared) RecordedRequest {
@@ -307,6 +345,16 @@ func (st *connState) trace() *httptrace.ClientTrace {
 			defer st.mu.Unlock()
 			if err == nil {
 				st.handshakeDone, st.version = true, cs.Version
+			}
+		},
+		GotConn: func(info httptrace.GotConnInfo) {
+			// A connection of the keep-alive client carries what its handshake saw; a reused
+			// one made no handshake for this call.
+			if rec := handshakeOf(info.Conn); rec != nil {
+				st.mu.Lock()
+				defer st.mu.Unlock()
+				st.handshakeDone, st.version = true, rec.version
+				st.certRequested = st.certRequested || rec.certRequested.Load()
 			}
 		},
 		GotFirstResponseByte: func() {

@@ -70,6 +70,17 @@ type File struct {
 	Timeouts struct {
 		Request string `yaml:"request,omitempty"`
 	} `yaml:"timeouts,omitempty"`
+	// Management says which lifecycle operations the target offers (all optional in OBIE);
+	// an operation set false makes its cases not applicable. Unset means offered.
+	Management struct {
+		// TokenEndpoint is the client_credentials token endpoint; default: /token on the
+		// registration endpoint's host.
+		TokenEndpoint string `yaml:"token_endpoint,omitempty"`
+		Token         *bool  `yaml:"token,omitempty"`
+		Get           *bool  `yaml:"get,omitempty"`
+		Put           *bool  `yaml:"put,omitempty"`
+		Delete        *bool  `yaml:"delete,omitempty"`
+	} `yaml:"management,omitempty"`
 }
 
 // JWKSHost asks the harness to serve the TPP's JWKS on a loopback address with this TLS identity.
@@ -110,6 +121,9 @@ type Config struct {
 	DN                   string
 	Scope                []string
 	RequestTimeout       time.Duration
+	// TokenEndpoint and the Offers* fields are the lifecycle operations the target offers.
+	TokenEndpoint                                   string
+	OffersToken, OffersGet, OffersPut, OffersDelete bool
 }
 
 // Load reads, parses and validates a configuration file. profileOverride, when set, replaces the
@@ -242,6 +256,17 @@ func (f *File) validate(path, profileOverride string) (*Config, error) {
 			bad("timeouts.request: %q is not a positive duration such as 15s", f.Timeouts.Request)
 		}
 		c.RequestTimeout = d
+	}
+	offered := func(b *bool) bool { return b == nil || *b }
+	c.OffersToken, c.OffersGet = offered(f.Management.Token), offered(f.Management.Get)
+	c.OffersPut, c.OffersDelete = offered(f.Management.Put), offered(f.Management.Delete)
+	c.TokenEndpoint = f.Management.TokenEndpoint
+	if c.TokenEndpoint == "" {
+		if u, err := url.Parse(c.RegistrationEndpoint); err == nil && u.Host != "" {
+			c.TokenEndpoint = "https://" + u.Host + "/token"
+		}
+	} else if u, err := url.Parse(c.TokenEndpoint); err != nil || u.Scheme != "https" || u.Host == "" {
+		bad("management.token_endpoint must be an https URL")
 	}
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("config %s: %s", path, strings.Join(problems, "; "))

@@ -8,6 +8,7 @@ package contract
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -36,6 +37,8 @@ type Validator struct {
 	route            *routers.Route
 	requestMediaType string
 	options          *openapi3filter.Options
+	// client is the schema of a registered client: the JSON body of the success response.
+	client *openapi3.Schema
 }
 
 // Finding is one contract violation, phrased without echoing response values (responses may
@@ -148,8 +151,17 @@ func load(specName string) (*Validator, error) {
 		return schemaFinding(se).String()
 	})
 
+	var client *openapi3.Schema
+	for code, ref := range op.Responses.Map() {
+		if len(code) == 3 && code[0] == '2' && ref.Value != nil {
+			if mt := ref.Value.Content.Get("application/json"); mt != nil && mt.Schema != nil {
+				client = mt.Schema.Value
+			}
+		}
+	}
 	return &Validator{
-		name: specName,
+		client: client,
+		name:   specName,
 		route: &routers.Route{
 			Spec:      doc,
 			Path:      registerPath,
@@ -160,6 +172,31 @@ func load(specName string) (*Validator, error) {
 		requestMediaType: requestMediaType,
 		options:          opts,
 	}, nil
+}
+
+// ValidateClient validates a registered client's metadata (a GET /register/{ClientId} body)
+// against the schema of the registration response, which is what the profiles document GET to
+// return. It returns all findings; nil means valid.
+func (v *Validator) ValidateClient(body []byte) (findings []Finding) {
+	if v.client == nil {
+		return nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			findings = []Finding{{Rule: "response could not be validated: the validator failed on this response"}}
+		}
+	}()
+	var value any
+	if err := json.Unmarshal(body, &value); err != nil {
+		return []Finding{{Rule: "body is not JSON"}}
+	}
+	err := v.client.VisitJSON(value, openapi3.MultiErrors())
+	if err == nil {
+		return nil
+	}
+	c := collector{status: http.StatusOK, contentType: "application/json"}
+	c.walk(err)
+	return normalise(c.out)
 }
 
 // Documented reports whether the operation documents this status code.

@@ -7,6 +7,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -39,10 +42,13 @@ const (
 	Inconclusive Verdict = "inconclusive"
 	// NotRun: the run was interrupted or reached its deadline before the case finished.
 	NotRun Verdict = "not-run"
+	// NotApplicable: the case tests an operation the target declares it does not offer (an
+	// optional one); Reason says so. Not a skipped requirement.
+	NotApplicable Verdict = "not-applicable"
 )
 
 // Verdicts lists every verdict in the order reports show them: what needs attention first.
-var Verdicts = []Verdict{Fail, Warn, Inconclusive, NotRun, Skipped, Observed, Pass}
+var Verdicts = []Verdict{Fail, Warn, Inconclusive, NotRun, Skipped, NotApplicable, Observed, Pass}
 
 // Word is the verdict as the console and the HTML report show it: four capital letters, with
 // INFO for an observation because nothing was judged.
@@ -62,6 +68,8 @@ func (v Verdict) Word() string {
 		return "INCONCLUSIVE"
 	case NotRun:
 		return "NOT RUN"
+	case NotApplicable:
+		return "N/A"
 	}
 	return strings.ToUpper(string(v))
 }
@@ -80,6 +88,42 @@ type Env struct {
 	shared   map[string]*sharedCall
 	control  *controlCall
 	finished map[string][]Verdict // case ID -> verdicts of its items, for the steps after it
+	clients  map[string]bool      // client IDs the run registered -> deleted since
+}
+
+// noteClients records the clients an exchange registered or deleted, for the cleanup at the
+// end of the run.
+func (env *Env) noteClients(ex *client.Exchange) {
+	if ex == nil || ex.Response == nil {
+		return
+	}
+	env.mu.Lock()
+	defer env.mu.Unlock()
+	if env.clients == nil {
+		env.clients = map[string]bool{}
+	}
+	r := ex.Request
+	switch {
+	case r.Method == http.MethodPost && r.URL == env.Identity.Endpoint && registered(ex):
+		if id := clientIDOf(ex); !env.clients[id] {
+			env.clients[id] = false
+		}
+	case r.Method == http.MethodDelete && ex.Response.Status == http.StatusNoContent && strings.HasPrefix(r.URL, env.Identity.ManagementURL("")):
+		id, err := url.PathUnescape(strings.TrimPrefix(r.URL, env.Identity.ManagementURL("")))
+		if _, ok := env.clients[id]; ok && err == nil {
+			env.clients[id] = true
+		}
+	}
+}
+
+// Fresh returns an Env for another run against the same target with the same client and
+// contract, but none of this one's state: no shared exchange, control registration, lifecycle
+// session or registered clients. A repeated run needs it, since the lifecycle of the run
+// before deleted its client.
+func (env *Env) Fresh() *Env {
+	id := *env.Identity
+	id.Session = &request.Session{}
+	return &Env{Identity: &id, Client: env.Client, Contract: env.Contract, Caps: env.Caps, Strict: env.Strict}
 }
 
 // finish records an outcome for the cases that continue its case.
@@ -102,7 +146,7 @@ func (env *Env) continues(after string) string {
 		return fmt.Sprintf("the step it continues, %s, did not run", after)
 	}
 	for _, v := range vs {
-		if v != Pass && v != Observed && v != Warn {
+		if v != Pass && v != Observed {
 			return fmt.Sprintf("the step it continues, %s, did not pass (%s), so there is nothing to continue from", after, v)
 		}
 	}
@@ -182,16 +226,21 @@ func Execute(ctx context.Context, env *Env, it catalogue.Item) (out Outcome) {
 		out.Verdict, out.Reason = NotRun, notRunReason(ctx, "before it started")
 		return out
 	}
-	if after := it.Case.After; after != "" {
-		if why := env.continues(after); why != "" {
-			out.Verdict, out.Reason = Inconclusive, why
+	for _, need := range it.Needs() {
+		if !env.Caps[need] && need.Optional() {
+			out.Verdict = NotApplicable
+			out.Reason = fmt.Sprintf("not applicable: the target does not offer %s (%s)", need, capabilityHelp[need])
 			return out
 		}
-	}
-	for _, need := range it.Needs() {
 		if !env.Caps[need] {
 			out.Verdict = Skipped
 			out.Reason = fmt.Sprintf("needs capability %s, which this run does not have (%s)", need, capabilityHelp[need])
+			return out
+		}
+	}
+	if after := it.Case.After; after != "" {
+		if why := env.continues(after); why != "" {
+			out.Verdict, out.Reason = Inconclusive, why
 			return out
 		}
 	}
@@ -248,7 +297,10 @@ func (env *Env) Control(ctx context.Context) (*judge.Control, *client.Exchange) 
 			cc.c = &judge.Control{Answer: "nothing was sent"}
 		default:
 			cc.ex = exs[len(exs)-1]
-			cc.c = &judge.Control{Accepted: registered(cc.ex), Answer: judge.Answer(env.Identity.Profile, cc.ex)}
+			cc.c = &judge.Control{Accepted: registered(cc.ex), Answer: judge.Answer(env.Identity.Profile, cc.ex), Exchange: cc.ex}
+			if cc.c.Accepted && env.Identity.Session != nil {
+				env.Identity.Session.Set(request.KeyClientID, clientIDOf(cc.ex))
+			}
 		}
 	})
 	return cc.c, cc.ex
@@ -259,20 +311,32 @@ func registered(ex *client.Exchange) bool {
 	if ex.Response == nil || ex.Response.Status < 200 || ex.Response.Status > 299 {
 		return false
 	}
+	return clientIDOf(ex) != ""
+}
+
+// clientIDOf is the client_id of a registration answer, "" when it has none.
+func clientIDOf(ex *client.Exchange) string {
+	if ex == nil || ex.Response == nil {
+		return ""
+	}
 	var b struct {
 		ClientID any `json:"client_id"`
 	}
 	if json.Unmarshal(ex.Response.Body, &b) != nil {
-		return false
+		return ""
 	}
-	id, ok := b.ClientID.(string)
-	return ok && id != ""
+	id, _ := b.ClientID.(string)
+	return id
 }
 
 var capabilityHelp = map[catalogue.Capability]string{
 	catalogue.MintSSA:        "the software statement is supplied, not minted by the harness",
 	catalogue.LoopbackTarget: "the target is not on this machine, and loopback probes must never be sent to a remote bank",
 	catalogue.UntrustedCert:  "no untrusted client certificate is configured",
+	catalogue.TokenEndpoint:  "the config's management.token is false",
+	catalogue.ManageGet:      "the config's management.get is false",
+	catalogue.ManagePut:      "the config's management.put is false",
+	catalogue.ManageDelete:   "the config's management.delete is false",
 }
 
 func verdict(level catalogue.Level, j judge.Judgement, strict bool) (Verdict, string) {
@@ -312,6 +376,9 @@ func summarise(checks []judge.Check, ok bool) string {
 
 // exchange makes the item's calls, or returns the shared call it judges.
 func (env *Env) exchange(ctx context.Context, it catalogue.Item) ([]*client.Exchange, error) {
+	if len(it.Case.Calls) > 0 && it.Variant == nil {
+		return env.calls(ctx, it.Case.Calls)
+	}
 	key := it.Share()
 	if key == "" {
 		return env.call(ctx, it.Alter(), it.Case.Sends)
@@ -330,6 +397,27 @@ func (env *Env) exchange(ctx context.Context, it catalogue.Item) ([]*client.Exch
 	return sc.ex, sc.err
 }
 
+// calls makes a multi-step case's requests in order; each is built after the one before was
+// answered and its captures kept, and a call that got no answer ends the sequence.
+func (env *Env) calls(ctx context.Context, calls []catalogue.Call) ([]*client.Exchange, error) {
+	var exs []*client.Exchange
+	for _, c := range calls {
+		one, err := env.call(ctx, c.Alter, 1)
+		if err != nil {
+			return exs, err
+		}
+		ex := one[0]
+		exs = append(exs, ex)
+		if c.Capture != nil && env.Identity.Session != nil {
+			c.Capture(env.Identity.Session, ex)
+		}
+		if ex.Response == nil {
+			break
+		}
+	}
+	return exs, nil
+}
+
 func (env *Env) call(ctx context.Context, alter catalogue.Alter, sends int) ([]*client.Exchange, error) {
 	d := request.NewDraft(env.Identity)
 	if alter != nil {
@@ -346,7 +434,9 @@ func (env *Env) call(ctx context.Context, alter catalogue.Alter, sends int) ([]*
 	}
 	var exs []*client.Exchange
 	for i := 0; i < sends; i++ {
-		exs = append(exs, env.Client.Do(ctx, p))
+		ex := env.Client.Do(ctx, p)
+		env.noteClients(ex)
+		exs = append(exs, ex)
 	}
 	return exs, nil
 }
@@ -365,7 +455,7 @@ func Count(outs []Outcome) Tally {
 
 func (t Tally) String() string {
 	var parts []string
-	for _, v := range []Verdict{Pass, Fail, Warn, Inconclusive, NotRun, Observed, Skipped} {
+	for _, v := range []Verdict{Pass, Fail, Warn, Inconclusive, NotRun, Observed, Skipped, NotApplicable} {
 		if t[v] > 0 || v == Pass || v == Fail {
 			parts = append(parts, fmt.Sprintf("%d %s", t[v], v))
 		}
@@ -380,11 +470,19 @@ func RunAll(ctx context.Context, env *Env, items []catalogue.Item, par int) []Ou
 	return Start(ctx, env, items, Options{Parallel: par}).All()
 }
 
+// DefaultParallel is how many cases a run keeps in flight when it is not told: enough to hide
+// a slow bank's latency behind other cases, few enough for a bank's rate limits (--rate bounds
+// the request rate as well, when a bank throttles).
+const DefaultParallel = 8
+
 // Options tune a schedule.
 type Options struct {
-	// Parallel bounds the cases in flight at once; 0 or 1 runs them one after another.
+	// Parallel bounds the cases in flight at once; 0 or 1 runs them one after another, in
+	// catalogue order.
 	Parallel int
-	// FailFast ends the run after the first failed case; the cases not yet run are NotRun.
+	// FailFast ends the run after the first failed case; the cases not yet run are NotRun. With
+	// Parallel above 1 the cases already in flight finish (or are cut off as NotRun), so more
+	// than one may fail.
 	FailFast bool
 }
 
@@ -396,7 +494,10 @@ type Schedule struct {
 	done []chan struct{}
 }
 
-// Start begins executing items and returns at once.
+// Start begins executing items and returns at once, at most o.Parallel at a time: one at a
+// time in catalogue order, several in dispatchOrder. A step that continues an earlier case (Case.After) runs only once
+// every item of that case has finished, and never holds a slot while it waits: with Parallel
+// above 1 it waits off the dispatch loop, so the independent items after it are not held up.
 func Start(ctx context.Context, env *Env, items []catalogue.Item, o Options) *Schedule {
 	s := &Schedule{outs: make([]Outcome, len(items)), done: make([]chan struct{}, len(items))}
 	for i := range s.done {
@@ -406,38 +507,123 @@ func Start(ctx context.Context, env *Env, items []catalogue.Item, o Options) *Sc
 	if par < 1 {
 		par = 1
 	}
-	// The items of each case, so a step waits for every item of the case it continues.
+	// The items of each case, so a step waits for every item of the case it continues; and the
+	// item before each one in its chain, so a chain's cases never overlap.
 	byCase := map[string][]int{}
+	prevInChain := make([]int, len(items))
+	lastOfChain := map[string]int{}
 	for i, it := range items {
 		byCase[it.Case.ID] = append(byCase[it.Case.ID], i)
+		prevInChain[i] = -1
+		if ch := it.Case.Chain; ch != "" {
+			if j, ok := lastOfChain[ch]; ok {
+				prevInChain[i] = j
+			}
+			lastOfChain[ch] = i
+		}
 	}
+	deps := make([][]int, len(items))
+	for i, it := range items {
+		deps[i] = append([]int(nil), byCase[it.Case.After]...)
+		if j := prevInChain[i]; j >= 0 {
+			deps[i] = append(deps[i], j)
+		}
+	}
+	order := dispatchOrder(items, deps, par)
 	ctx, cancel := context.WithCancelCause(ctx)
 	go func() {
 		defer cancel(nil)
 		sem := make(chan struct{}, par)
 		var wg sync.WaitGroup
-		for i, it := range items {
-			// A step waits for the case it continues before it takes a slot, so a chain can
-			// never hold every slot while waiting on itself.
-			for _, j := range byCase[it.Case.After] {
+		// execute runs item i in a slot the caller has taken, and gives the slot back.
+		execute := func(i int, it catalogue.Item) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			s.outs[i] = Execute(ctx, env, it)
+			env.finish(it.Case.ID, s.outs[i].Verdict)
+			if o.FailFast && s.outs[i].Verdict == Fail {
+				cancel(fmt.Errorf("--fail-fast: %s failed", it.ID))
+			}
+			close(s.done[i])
+		}
+		waitFor := func(deps []int) {
+			for _, j := range deps {
 				<-s.done[j]
 			}
+		}
+		for _, i := range order {
+			it, deps := items[i], deps[i]
+			if par > 1 && !s.finished(deps) {
+				// Wait for the case it continues without a slot, so a chain can never hold
+				// every slot while waiting on itself, and without holding up dispatch.
+				wg.Add(1)
+				go func() {
+					waitFor(deps)
+					sem <- struct{}{}
+					execute(i, it)
+				}()
+				continue
+			}
+			// One at a time, waiting here keeps the catalogue order exactly.
+			waitFor(deps)
 			sem <- struct{}{}
 			wg.Add(1)
-			go func(i int, it catalogue.Item) {
-				defer wg.Done()
-				defer func() { <-sem }()
-				s.outs[i] = Execute(ctx, env, it)
-				env.finish(it.Case.ID, s.outs[i].Verdict)
-				if o.FailFast && s.outs[i].Verdict == Fail {
-					cancel(fmt.Errorf("--fail-fast: %s failed", it.ID))
-				}
-				close(s.done[i])
-			}(i, it)
+			go execute(i, it)
 		}
 		wg.Wait()
 	}()
 	return s
+}
+
+// dispatchOrder is the order in which Start hands items their slots. One at a time it is the
+// catalogue order. With several slots, the items that head the longest chains of calls that
+// must follow one another (a lifecycle chain, a replay) go first, so the run is not left
+// waiting on a long chain started last: against a slow bank that chain, not the number of
+// cases, bounds the run. Outcomes are reported in catalogue order whatever the dispatch order.
+func dispatchOrder(items []catalogue.Item, deps [][]int, par int) []int {
+	order := make([]int, len(items))
+	for i := range order {
+		order[i] = i
+	}
+	if par <= 1 {
+		return order
+	}
+	// tail[i]: the calls from the start of item i to the end of the longest chain through it.
+	// Dependencies always point to earlier items, so one backward pass settles every tail.
+	tail := make([]int, len(items))
+	for i, it := range items {
+		tail[i] = callsOf(it)
+	}
+	for k := len(items) - 1; k >= 0; k-- {
+		for _, j := range deps[k] {
+			tail[j] = max(tail[j], callsOf(items[j])+tail[k])
+		}
+	}
+	sort.SliceStable(order, func(a, b int) bool { return tail[order[a]] > tail[order[b]] })
+	return order
+}
+
+// callsOf is how many calls item it makes one after another.
+func callsOf(it catalogue.Item) int {
+	switch {
+	case len(it.Case.Calls) > 0:
+		return len(it.Case.Calls)
+	case it.Case.Sends > 1:
+		return it.Case.Sends
+	}
+	return 1
+}
+
+// finished reports whether every item of idx has its outcome.
+func (s *Schedule) finished(idx []int) bool {
+	for _, j := range idx {
+		select {
+		case <-s.done[j]:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // Wait returns the outcome of item i once it is made.
@@ -473,6 +659,8 @@ func ExitCode(outs []Outcome) int {
 		case o.Verdict == NotRun:
 			code = ExitIncomplete
 		case code == ExitOK && o.Level == catalogue.MUST && (o.Verdict == Skipped || o.Verdict == Inconclusive):
+			// NotApplicable is not here: an optional operation the target does not offer is
+			// no requirement left unproven.
 			code = ExitPartial
 		}
 	}

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -131,5 +132,83 @@ func TestFailFast(t *testing.T) {
 	}
 	if failed != 1 || notRun == 0 {
 		t.Errorf("failed %d, not run %d", failed, notRun)
+	}
+}
+
+// itemIndex is the position of an item in a list, or -1.
+func itemIndex(items []catalogue.Item, id string) int {
+	for i, it := range items {
+		if it.ID == id {
+			return i
+		}
+	}
+	return -1
+}
+
+// Every client a run registers is deleted at its end: after a whole run, and after a run
+// interrupted in the middle of the lifecycle.
+func TestCleanupLeavesNoClient(t *testing.T) {
+	for _, interrupt := range []bool{false, true} {
+		run := prepare(t, harness.Options{Profile: "obie-3.3"})
+		items := catalogue.Default().Items(run.Profile)
+		ctx, cancel := context.WithCancelCause(context.Background())
+		sched := engine.Start(ctx, run.Env, items, engine.Options{})
+		if interrupt {
+			sched.Wait(itemIndex(items, "MGT-01"))
+			cancel(errors.New("interrupted by the test"))
+		}
+		outs := sched.All()
+		cancel(nil)
+		if interrupt && engine.ExitCode(outs) != engine.ExitIncomplete {
+			t.Fatalf("the interrupt did not cut the run short (exit %d)", engine.ExitCode(outs))
+		}
+		if run.BankClients() == 0 {
+			t.Fatal("the run registered no client; the test proves nothing")
+		}
+		res := run.Env.Cleanup(context.Background())
+		if n := run.BankClients(); n != 0 || len(res.Left) != 0 {
+			t.Errorf("interrupt %v: %d clients left in the bank, %v reported left, %d deleted", interrupt, n, res.Left, len(res.Deleted))
+		}
+	}
+}
+
+// A target that declares an optional operation absent makes its cases not applicable (not a
+// skipped requirement), and the clients it cannot delete are reported as left behind.
+func TestAbsentOperationsAreNotApplicable(t *testing.T) {
+	run := prepare(t, harness.Options{NoDelete: true})
+	outs := engine.RunAll(context.Background(), run.Env, catalogue.Default().Items(run.Profile), 1)
+	for _, o := range outs {
+		if o.ID == "MGT-09" || o.ID == "MGT-10" {
+			if o.Verdict != engine.NotApplicable {
+				t.Errorf("%s is %s: %s", o.ID, o.Verdict, o.Reason)
+			}
+		} else if o.Verdict != engine.Pass && o.Verdict != engine.Observed {
+			t.Errorf("%s is %s: %s", o.ID, o.Verdict, o.Reason)
+		}
+	}
+	if code := engine.ExitCode(outs); code != engine.ExitOK {
+		t.Errorf("exit %d, want 0: not applicable is no skipped requirement", code)
+	}
+	res := run.Env.Cleanup(context.Background())
+	if len(res.Left) == 0 || len(res.Deleted) != 0 || len(res.Left) != run.BankClients() {
+		t.Errorf("left %d, deleted %d, bank holds %d", len(res.Left), len(res.Deleted), run.BankClients())
+	}
+}
+
+// A lifecycle step after one that did not pass is inconclusive, never passed or failed.
+func TestBrokenStepMakesLaterStepsInconclusive(t *testing.T) {
+	run := prepare(t, harness.Options{Faults: []string{"token-refused"}})
+	outs := engine.RunAll(context.Background(), run.Env, catalogue.Default().Items(run.Profile), 1)
+	for _, o := range outs {
+		switch o.ID {
+		case "HP-04":
+			if o.Verdict != engine.Warn {
+				t.Errorf("HP-04 is %s, want warn (a SHOULD)", o.Verdict)
+			}
+		case "MGT-01", "MGT-04", "MGT-05", "MGT-06", "MGT-07", "MGT-08", "MGT-09", "MGT-10", "MGT-12/no-cert", "MGT-12/untrusted-cert":
+			if o.Verdict != engine.Inconclusive {
+				t.Errorf("%s is %s after a broken HP-04: %s", o.ID, o.Verdict, o.Reason)
+			}
+		}
 	}
 }

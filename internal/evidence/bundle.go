@@ -52,14 +52,17 @@ type Manifest struct {
 	ExitCode          int       `json:"exit_code"`
 	// Complete is false when the run stopped before every selected case ran (Stopped says
 	// why) or when it ran a selection of the profile's catalogue.
-	Complete      bool            `json:"complete"`
-	Stopped       string          `json:"stopped,omitempty"`
-	Selection     Selection       `json:"selection"`
-	Total         int             `json:"total"`
-	Counts        map[string]int  `json:"counts"`
-	Cases         []ManifestCase  `json:"cases"`
-	EvidenceKeyID string          `json:"evidence_key_kid"`
-	Files         []ManifestEntry `json:"files"`
+	Complete  bool      `json:"complete"`
+	Stopped   string    `json:"stopped,omitempty"`
+	Selection Selection `json:"selection"`
+	// Cleanup lists the clients the run registered and deleted at its end, and those it had
+	// to leave behind on the target, with why.
+	Cleanup       *engine.CleanupResult `json:"cleanup,omitempty"`
+	Total         int                   `json:"total"`
+	Counts        map[string]int        `json:"counts"`
+	Cases         []ManifestCase        `json:"cases"`
+	EvidenceKeyID string                `json:"evidence_key_kid"`
+	Files         []ManifestEntry       `json:"files"`
 }
 
 // ManifestCase is one case of the run as the manifest records it.
@@ -141,7 +144,7 @@ func WriteBundle(dir string, meta Meta, outs []engine.Outcome, reports map[strin
 	}
 	m.VCSRevision, m.VCSModified = vcsInfo()
 	m.ExitCode, m.Result = meta.Outcome(outs)
-	m.Stopped, m.Selection = meta.Stopped, meta.Selection
+	m.Stopped, m.Selection, m.Cleanup = meta.Stopped, meta.Selection, meta.Cleanup
 	m.Complete = meta.Stopped == "" && meta.Selection.Complete()
 	for _, v := range verdictOrder {
 		m.Counts[string(v)] = 0

@@ -35,6 +35,7 @@ type htmlPage struct {
 	ResultClass string
 	Stopped     string
 	Selection   string
+	Cleanup     string
 	Summary     string
 	Total       int
 	Verdicts    []htmlCount
@@ -106,6 +107,15 @@ func HTML(meta Meta, outs []engine.Outcome) ([]byte, error) {
 		p.ResultClass = "skipped"
 	}
 	p.Selection = selectionText(meta, len(outs))
+	if c := meta.Cleanup; c != nil {
+		p.Cleanup = fmt.Sprintf("%d registered clients deleted at the end of the run", len(c.Deleted))
+		for i, l := range c.Left {
+			if i == 0 {
+				p.Cleanup += fmt.Sprintf("; %d left behind on the target:", len(c.Left))
+			}
+			p.Cleanup += " " + l.ClientID + " (" + l.Reason + ")"
+		}
+	}
 	tally := engine.Count(outs)
 	verdicts := append([]engine.Verdict{}, verdictOrder...)
 	for v := range tally {
@@ -375,6 +385,9 @@ details{margin:.3rem 0}summary{cursor:pointer;font-weight:600}details details{ma
 <dt>Target</dt><dd id="target">{{.Meta.Target}}{{if .Meta.Embedded}} (embedded reference bank){{end}}</dd>
 <dt>Profile</dt><dd id="profile">{{.Meta.Profile}}</dd>
 <dt>Selection</dt><dd id="selection">{{.Selection}}</dd>
+{{- if .Cleanup}}
+<dt>Cleanup</dt><dd id="cleanup">{{.Cleanup}}</dd>
+{{- end}}
 <dt>Tool version</dt><dd id="version">{{.Meta.Tool}} {{.Meta.Version}} ({{.GoVersion}})</dd>
 <dt>Started</dt><dd id="started">{{.Started}}</dd>
 <dt>Finished</dt><dd id="finished">{{.Finished}}{{if .Took}} (took {{.Took}}){{end}}</dd>

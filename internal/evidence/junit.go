@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dcrconform/dcrconform/internal/catalogue"
 	"github.com/dcrconform/dcrconform/internal/engine"
 )
 
@@ -40,6 +41,9 @@ type Meta struct {
 	// has them computed from the outcomes (see Outcome).
 	ExitCode int
 	Result   string
+	// Cleanup is what the end-of-run cleanup did with the clients the run registered; nil when
+	// none ran.
+	Cleanup *engine.CleanupResult
 }
 
 // Selection is the part of a run's evidence that says what was run: a report of a selection
@@ -140,7 +144,7 @@ type junitSkipped struct {
 }
 
 // groupOrder fixes the order of test suites in the file.
-var groupOrder = []string{"transport", "happy-path", "schema", "request-jws", "claims", "ssa", "http"}
+var groupOrder = catalogue.Groups
 
 // JUnit renders one testcase per outcome, named "ID: title" and grouped into one testsuite per
 // case group. Failed MUST cases are failures; skipped cases carry their reason; SHOULD warnings
@@ -169,6 +173,14 @@ func JUnit(meta Meta, outs []engine.Outcome) ([]byte, error) {
 	if meta.Stopped != "" {
 		props = append(props, junitProperty{"incomplete", meta.Stopped})
 	}
+	if c := meta.Cleanup; c != nil {
+		props = append(props, junitProperty{"clients_deleted", strconv.Itoa(len(c.Deleted))})
+		var left []string
+		for _, l := range c.Left {
+			left = append(left, l.ClientID)
+		}
+		props = append(props, junitProperty{"clients_left", strings.Join(left, ",")})
+	}
 	for _, g := range groups {
 		list := byGroup[g]
 		if len(list) == 0 {
@@ -185,7 +197,7 @@ func JUnit(meta Meta, outs []engine.Outcome) ([]byte, error) {
 				s.Failures++
 			case engine.Inconclusive:
 				s.Errors++
-			case engine.Skipped, engine.NotRun:
+			case engine.Skipped, engine.NotRun, engine.NotApplicable:
 				s.Skipped++
 			}
 		}
@@ -223,7 +235,7 @@ func junitTestcase(o engine.Outcome) junitCase {
 	case engine.Inconclusive:
 		// An error, not a failure: the run could not tell whether the bank holds this case.
 		c.Error = &junitFailure{Message: "inconclusive: " + message(o), Type: "inconclusive", Body: failureText(o)}
-	case engine.Skipped, engine.NotRun:
+	case engine.Skipped, engine.NotRun, engine.NotApplicable:
 		c.Skipped = &junitSkipped{Message: o.Reason}
 	case engine.Warn:
 		c.Properties = append(c.Properties, junitProperty{"warning", o.Reason})

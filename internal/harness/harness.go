@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -31,6 +30,7 @@ import (
 	"github.com/dcrconform/dcrconform/internal/profile"
 	"github.com/dcrconform/dcrconform/internal/refbank"
 	"github.com/dcrconform/dcrconform/internal/request"
+	"github.com/dcrconform/dcrconform/internal/safefile"
 )
 
 // Options choose the run.
@@ -45,6 +45,8 @@ type Options struct {
 	Strict bool
 	// Faults switches the embedded bank into non-conformant behaviour (tests, demos).
 	Faults []string
+	// NoDelete starts the embedded bank without DELETE /register/{ClientId} (optional in OBIE).
+	NoDelete bool
 	// JWKSTimeout is the embedded bank's JWKS fetch timeout (default 2s).
 	JWKSTimeout time.Duration
 	// RequestTimeout bounds each call to the embedded bank (default 15s, at least 4x JWKSTimeout).
@@ -54,6 +56,11 @@ type Options struct {
 	// KeyDir, with Keys, is where those keys are already written; the run then does not write
 	// them again (the fault matrix starts hundreds of runs from one key set).
 	KeyDir string
+	// Latency delays every answer of the embedded bank (serve --latency; benchmarks).
+	Latency time.Duration
+	// Rate, when above 0, bounds the run's calls to that many a second (--rate), the control
+	// registration and every case's calls alike.
+	Rate float64
 }
 
 // Run is a prepared run.
@@ -69,6 +76,9 @@ type Run struct {
 	// RequestTimeout bounds each call of the run.
 	RequestTimeout time.Duration
 	closers        []func()
+
+	// bank is the embedded reference bank, when the run started one.
+	bank *refbank.Server
 
 	// What the preflight checks.
 	transportLeaf, untrustedLeaf *x509.Certificate
@@ -105,8 +115,21 @@ func (r *Run) Fingerprint() string {
 	return hex.EncodeToString(sum[:])
 }
 
+// BankClients is how many clients the embedded reference bank holds (-1 for a configured
+// target): what a run left behind.
+func (r *Run) BankClients() int {
+	if r.bank == nil {
+		return -1
+	}
+	return r.bank.Clients()
+}
+
 // Close stops whatever the run started.
 func (r *Run) Close() {
+	// Kept-alive connections first: a bank's graceful shutdown would wait for them.
+	if r.Env != nil && r.Env.Client != nil {
+		r.Env.Client.CloseIdleConnections()
+	}
 	for i := len(r.closers) - 1; i >= 0; i-- {
 		r.closers[i]()
 	}
@@ -153,20 +176,21 @@ func prepareEmbedded(o Options) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys := o.Keys
-	if keys == nil {
-		if keys, err = pki.Generate(); err != nil {
-			return nil, fmt.Errorf("generate test PKI: %w", err)
+	keys, keyDir := o.Keys, o.KeyDir
+	switch {
+	case keys == nil:
+		// The loopback key set is kept in the work directory and reused by later runs: making
+		// it was the largest cost of a run that is not signing, handshaking or judging.
+		if keys, keyDir, err = pki.LoadOrGenerate(filepath.Join(o.WorkDir, "keys")); err != nil {
+			return nil, fmt.Errorf("test PKI: %w", err)
 		}
-	}
-	run := &Run{Profile: p, Embedded: true}
-	keyDir := o.KeyDir
-	if keyDir == "" || o.Keys == nil {
+	case keyDir == "":
 		keyDir = filepath.Join(o.WorkDir, "keys")
 		if err := keys.WriteDir(keyDir); err != nil {
 			return nil, err
 		}
 	}
+	run := &Run{Profile: p, Embedded: true}
 	run.Files = Files{
 		CACert:        filepath.Join(keyDir, pki.Files.CA),
 		TransportCert: filepath.Join(keyDir, pki.Files.Transport), TransportKey: filepath.Join(keyDir, pki.Files.TransportKey),
@@ -187,11 +211,14 @@ func prepareEmbedded(o Options) (*Run, error) {
 		Audiences:   []string{aud},
 		JWKSTimeout: o.JWKSTimeout,
 		Faults:      faults,
+		Latency:     o.Latency,
+		NoDelete:    o.NoDelete,
 	})
 	if err != nil {
 		run.Close()
 		return nil, err
 	}
+	run.bank = bank
 	run.closers = append(run.closers, func() { bank.Close() })
 	run.Target = bank.RegistrationURL()
 	id := &request.Identity{
@@ -200,6 +227,7 @@ func prepareEmbedded(o Options) (*Run, error) {
 		Aud: aud, Iss: DefaultIss, SoftwareID: DefaultIss, ClientName: DefaultClientName,
 		RedirectURIs: DefaultRedirectURIs, DN: pki.SubjectDN(keys.Transport.Cert),
 		Scope: []string{"openid", "accounts", "payments"}, Probes: probes(host),
+		TokenEndpoint: bank.TokenURL(), Session: &request.Session{},
 	}
 	if !p.SelfSignedSSA {
 		id.SSAMode = request.SSADirectory
@@ -215,8 +243,9 @@ func prepareEmbedded(o Options) (*Run, error) {
 	run.RequestTimeout, run.roots = timeout, keys.CAPool()
 	run.transportLeaf, run.transportTLS = keys.Transport.Cert, keys.Transport.TLSCertificate()
 	run.Env, err = newEnv(p, id, client.Options{Roots: keys.CAPool(), Transport: keys.Transport.TLSCertificate(),
-		Untrusted: &untrusted, Timeout: timeout}, map[catalogue.Capability]bool{
+		Untrusted: &untrusted, Timeout: timeout, Rate: o.Rate}, map[catalogue.Capability]bool{
 		catalogue.MintSSA: true, catalogue.LoopbackTarget: true, catalogue.UntrustedCert: true,
+		catalogue.TokenEndpoint: true, catalogue.ManageGet: true, catalogue.ManagePut: true, catalogue.ManageDelete: !o.NoDelete,
 	}, o.Strict)
 	if err != nil {
 		run.Close()
@@ -248,7 +277,8 @@ func prepareConfigured(ctx context.Context, o Options) (*Run, error) {
 	}
 	// Throwaway material: a self-signed client certificate no target trusts, a foreign signing
 	// key and loopback probe servers.
-	scratch, err := pki.Generate()
+	// They need not be secret or new, so the work directory's kept loopback set serves.
+	scratch, _, err := pki.LoadOrGenerate(filepath.Join(o.WorkDir, "keys"))
 	if err != nil {
 		return nil, fmt.Errorf("generate scratch keys: %w", err)
 	}
@@ -270,13 +300,14 @@ func prepareConfigured(ctx context.Context, o Options) (*Run, error) {
 		SSAMode: request.SSAMode(cfg.SSAMode), JWKSURL: cfg.JWKSURL, Aud: cfg.Aud, Iss: cfg.Iss,
 		SoftwareID: cfg.SoftwareID, ClientName: cfg.ClientName, RedirectURIs: cfg.RedirectURIs,
 		DN: cfg.DN, Scope: cfg.Scope, Probes: request.Probes{Invalid: jwkshost.InvalidURL()},
+		TokenEndpoint: cfg.TokenEndpoint, Session: &request.Session{},
 	}
 	if id.DN == "" {
 		id.DN = pki.SubjectDN(transport.Cert)
 	}
 	switch cfg.SSAMode {
 	case string(request.SSASupplied):
-		b, err := os.ReadFile(cfg.SSAFile)
+		b, err := safefile.ReadFile(cfg.SSAFile, safefile.MaxSSA)
 		if err != nil {
 			return nil, fmt.Errorf("ssa.file: %w", err)
 		}
@@ -315,10 +346,14 @@ func prepareConfigured(ctx context.Context, o Options) (*Run, error) {
 		id.Probes = probes(host)
 	}
 	run.Env, err = newEnv(cfg.Profile, id, client.Options{Roots: roots, Transport: transport.TLSCertificate(),
-		Untrusted: &untrusted, Timeout: cfg.RequestTimeout}, map[catalogue.Capability]bool{
+		Untrusted: &untrusted, Timeout: cfg.RequestTimeout, Rate: o.Rate}, map[catalogue.Capability]bool{
 		catalogue.MintSSA:        cfg.SSAMode != string(request.SSASupplied),
 		catalogue.LoopbackTarget: loopback,
 		catalogue.UntrustedCert:  true,
+		catalogue.TokenEndpoint:  cfg.OffersToken,
+		catalogue.ManageGet:      cfg.OffersGet,
+		catalogue.ManagePut:      cfg.OffersPut,
+		catalogue.ManageDelete:   cfg.OffersDelete,
 	}, o.Strict)
 	if err != nil {
 		run.Close()

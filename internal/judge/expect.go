@@ -250,7 +250,7 @@ func Answer(p profile.Profile, ex *client.Exchange) string {
 		s += ": " + strconvQuote(printable.String(strings.Join(messages, "; "), AnswerCap))
 	}
 	if id, ok := b["client_id"].(string); ok && id != "" {
-		s += " (client_id issued)"
+		s += " (with a client_id)"
 	}
 	if ex.Error != "" {
 		s += " [" + printable.String(ex.Error, AnswerCap) + "]"

@@ -95,6 +95,8 @@ type Control struct {
 	Accepted bool
 	// Answer is what the target answered, in its own words (see Answer).
 	Answer string
+	// Exchange is the control registration itself, for cases that compare with it.
+	Exchange *client.Exchange
 }
 
 // rejectionUnproven marks a refusal as inconclusive when the control registration was not

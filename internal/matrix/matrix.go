@@ -313,14 +313,11 @@ func names(trip, id string) bool {
 
 // namedItems are the items of a profile that the fault names.
 func namedItems(f refbank.Fault, items []catalogue.Item) []catalogue.Item {
-	var out []catalogue.Item
-	for _, it := range items {
-		for _, trip := range f.Trips {
-			if names(trip, it.ID) {
-				out = append(out, it)
-				break
-			}
-		}
+	// Select brings the lifecycle steps a named step continues, without which it could only be
+	// inconclusive.
+	out, err := catalogue.Select(items, f.Trips)
+	if err != nil {
+		return nil
 	}
 	return out
 }
@@ -338,7 +335,9 @@ func runOnce(ctx context.Context, o Options, keyDir, prof string, faults []strin
 	out := map[string]engine.Outcome{}
 	var fails []string
 	for i := 0; i < repeats; i++ {
-		for _, oc := range engine.RunAll(ctx, run.Env, items, o.Parallel) {
+		// Each repeat is a run of its own: a fresh control registration and lifecycle, since
+		// the one before deleted its client.
+		for _, oc := range engine.RunAll(ctx, run.Env.Fresh(), items, o.Parallel) {
 			if i == 0 {
 				out[oc.ID] = oc
 			}

@@ -122,6 +122,14 @@ func Names() []string {
 	return out
 }
 
+// RequiredScopes are the scope values every registration must request and be granted.
+func (p Profile) RequiredScopes() []string {
+	if p.ScopeRequiresOpenID {
+		return []string{"openid"}
+	}
+	return nil
+}
+
 // EncodeScope renders scope values the way the profile carries them.
 func (p Profile) EncodeScope(values []string) any {
 	if p.ScopeArray {

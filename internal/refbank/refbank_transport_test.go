@@ -269,3 +269,24 @@ func TestNewValidatesConfig(t *testing.T) {
 		t.Errorf("Start on the busy address %s succeeded", busy)
 	}
 }
+
+// Discovery is also served over plain TLS with no client certificate asked, as banks with a
+// separate mTLS host serve it and as the peer tool fetches it, and names the mTLS endpoints.
+func TestDiscoveryWithoutClientCertificate(t *testing.T) {
+	e := newEnv(t, "obie-3.2")
+	u := e.bank.DiscoveryURL()
+	if u == "" {
+		t.Fatal("no discovery listener")
+	}
+	r := e.send(t, &request.Prepared{Method: http.MethodGet, URL: u, Header: http.Header{}, Cert: request.CertNone})
+	if r.err != nil || r.status != http.StatusOK {
+		t.Fatalf("discovery without a client certificate: %v", r)
+	}
+	if r.json["registration_endpoint"] != e.bank.RegistrationURL() || r.json["token_endpoint"] != e.bank.TokenURL() {
+		t.Errorf("discovery names %v and %v", r.json["registration_endpoint"], r.json["token_endpoint"])
+	}
+	// The registration endpoint itself still refuses a caller without a certificate at TLS.
+	if r := e.send(t, &request.Prepared{Method: http.MethodGet, URL: e.bank.RegistrationURL(), Header: http.Header{}, Cert: request.CertNone}); r.err == nil {
+		t.Errorf("the mTLS host answered a caller without a certificate: %v", r)
+	}
+}

@@ -22,6 +22,32 @@ var statementOwnClaims = []string{"iss", "iat", "exp", "jti"}
 func (s *Server) respond(w http.ResponseWriter, reg *registration) {
 	p := s.cfg.Profile
 	clientID, reused := s.issueClientID(reg)
+	body := s.clientDoc(reg, clientID)
+	if s.fault(FaultHalfRFC7592) && s.ln != nil {
+		body["registration_client_uri"] = registrationClientURI(s.ln.Addr().String(), clientID)
+	}
+	if !reused {
+		s.mu.Lock()
+		s.clients[clientID] = body
+		s.mu.Unlock()
+	}
+	status := p.SuccessStatus
+	if s.fault(FaultAnswer201) {
+		status = http.StatusCreated
+	}
+	if s.fault(FaultTextPlain) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte("client_id=" + clientID))
+		return
+	}
+	writeJSON(w, status, body)
+}
+
+// clientDoc is a client's metadata in the profile's shape, as a registration (or an update)
+// answers it and GET /register/{ClientId} returns it.
+func (s *Server) clientDoc(reg *registration, clientID string) map[string]any {
+	p := s.cfg.Profile
 	body := map[string]any{"client_id": clientID, "software_statement": reg.ssa}
 	for _, name := range append(echoed, p.DNClaim) {
 		if v, ok := reg.claims[name]; ok {
@@ -51,22 +77,18 @@ func (s *Server) respond(w http.ResponseWriter, reg *registration) {
 	s.overlayRequest(body, reg)
 	s.bend(body)
 	s.bendResponse(body)
-	if !reused {
-		s.mu.Lock()
-		s.clients[clientID] = body
-		s.mu.Unlock()
+	if s.fault(FaultScopeDropsRequired) {
+		if v, _, ok := profile.DecodeScope(body["scope"]); ok {
+			kept := []string{}
+			for _, x := range v {
+				if !slices.Contains(p.RequiredScopes(), x) {
+					kept = append(kept, x)
+				}
+			}
+			body["scope"] = p.EncodeScope(kept)
+		}
 	}
-	status := p.SuccessStatus
-	if s.fault(FaultAnswer201) {
-		status = http.StatusCreated
-	}
-	if s.fault(FaultTextPlain) {
-		w.Header().Set("Content-Type", "text/plain")
-		w.WriteHeader(status)
-		_, _ = w.Write([]byte("client_id=" + clientID))
-		return
-	}
-	writeJSON(w, status, body)
+	return body
 }
 
 // bend applies the response faults to a registration response.

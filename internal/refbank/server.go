@@ -53,6 +53,18 @@ type Config struct {
 	Faults map[string]bool
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Latency delays every response by this long, like a bank far away or under load, so the
+	// harness's concurrency can be measured against it (serve --latency, make bench). The TLS
+	// handshake is not delayed.
+	Latency time.Duration
+	// NoDelete makes the bank one that does not offer DELETE /register/{ClientId} (optional
+	// in OBIE): it answers 405.
+	NoDelete bool
+	// DiscoveryAddr, when set, is a loopback address where the bank also serves its discovery
+	// document over plain TLS with no client certificate asked, as banks with a separate mTLS
+	// host do (and as the peer tool OpenBankingUK/conformance-dcr fetches it). "" picks
+	// 127.0.0.1 with an ephemeral port; "-" serves none.
+	DiscoveryAddr string
 }
 
 // Server is a running reference bank.
@@ -61,8 +73,11 @@ type Server struct {
 	jwks    *fetcher
 	ln      net.Listener
 	srv     *http.Server
+	disc    *http.Server
+	discLn  net.Listener
 	mu      sync.Mutex
 	clients map[string]map[string]any
+	tokens  map[string]*token
 	jtis    map[string]time.Time
 	// firstIDs maps a software statement to the client_id first issued for it, for the
 	// reuse-client-id fault.
@@ -96,8 +111,47 @@ func Start(cfg Config) (*Server, error) {
 		ErrorLog:          log.New(io.Discard, "", 0),
 	}
 	go func() { _ = s.srv.ServeTLS(ln, "", "") }()
+	if cfg.DiscoveryAddr != "-" {
+		if err := s.serveDiscovery(cfg.DiscoveryAddr); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
 	return s, nil
 }
+
+// serveDiscovery starts the plain-TLS listener that serves only the discovery document.
+func (s *Server) serveDiscovery(addr string) error {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("reference bank: discovery listen %s: %w", addr, err)
+	}
+	s.discLn = ln
+	mux := http.NewServeMux()
+	mux.HandleFunc("/.well-known/openid-configuration", s.discovery)
+	s.disc = &http.Server{
+		Handler:           mux,
+		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{s.cfg.Cert}, MinVersion: tls.VersionTLS12},
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          log.New(io.Discard, "", 0),
+	}
+	go func() { _ = s.disc.ServeTLS(ln, "", "") }()
+	return nil
+}
+
+// DiscoveryURL is the discovery document on the plain-TLS listener ("" when none is served).
+func (s *Server) DiscoveryURL() string {
+	if s.discLn == nil {
+		return ""
+	}
+	return "https://" + s.discLn.Addr().String() + "/.well-known/openid-configuration"
+}
+
+// TokenURL is the token endpoint.
+func (s *Server) TokenURL() string { return s.URL() + "/token" }
 
 // New builds a bank without listening, for tests that drive Handler directly.
 func New(cfg Config) (*Server, error) {
@@ -133,6 +187,7 @@ func New(cfg Config) (*Server, error) {
 		cfg:      cfg,
 		jwks:     newFetcher(cfg.JWKSRoots, cfg.Dial, timeout, cfg.Now),
 		clients:  map[string]map[string]any{},
+		tokens:   map[string]*token{},
 		jtis:     map[string]time.Time{},
 		firstIDs: map[string]string{},
 	}, nil
@@ -149,6 +204,10 @@ func (s *Server) tlsConfig() *tls.Config {
 		clientCAs = nil
 	case s.fault(FaultAcceptNoClientCert):
 		auth = tls.VerifyClientCertIfGiven
+	case s.fault(FaultManageNoCert):
+		// Certificates are asked for but neither required nor verified by the handshake: the
+		// handlers decide, and the management handler of this faulty bank does not.
+		auth = tls.RequestClientCert
 	}
 	minTLS := uint16(tls.VersionTLS12)
 	if s.fault(FaultLegacyTLS) {
@@ -175,16 +234,45 @@ func (s *Server) Close() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
+	if s.disc != nil {
+		if err := s.disc.Shutdown(ctx); err != nil {
+			s.disc.Close()
+		}
+	}
 	if err := s.srv.Shutdown(ctx); err != nil {
 		return s.srv.Close()
 	}
 	return nil
 }
 
-// Handler serves the bank's endpoints.
+// Handler serves the bank's endpoints, each response delayed by the configured latency.
 func (s *Server) Handler() http.Handler {
+	return delayed(s.handler(), s.cfg.Latency)
+}
+
+// delayed holds every request for d before h handles it; a caller that gives up (or a bank
+// that is shut down) ends the wait.
+func delayed(h http.Handler, d time.Duration) http.Handler {
+	if d <= 0 {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-r.Context().Done():
+			return
+		case <-t.C:
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/register", s.register)
+	mux.HandleFunc("/register/", s.manage)
+	mux.HandleFunc("/token", s.tokenEndpoint)
 	mux.HandleFunc("/.well-known/openid-configuration", s.discovery)
 	return mux
 }
@@ -199,15 +287,22 @@ func (s *Server) Clients() int {
 }
 
 func (s *Server) discovery(w http.ResponseWriter, r *http.Request) {
+	// The endpoints are on the mTLS host whichever listener serves the document.
 	base := "https://" + r.Host
+	if s.ln != nil {
+		base = s.URL()
+	}
 	doc := map[string]any{
-		"issuer":                                      base,
-		"registration_endpoint":                       base + "/register",
-		"token_endpoint":                              base + "/token",
-		"token_endpoint_auth_methods_supported":       s.cfg.Profile.AuthMethods,
-		"request_object_signing_alg_values_supported": s.cfg.Profile.ResponseAlgs,
-		"id_token_signing_alg_values_supported":       s.cfg.Profile.ResponseAlgs,
-		"tls_client_certificate_bound_access_tokens":  true,
+		"issuer":                   base,
+		"registration_endpoint":    base + "/register",
+		"token_endpoint":           base + "/token",
+		"grant_types_supported":    []string{"client_credentials", "authorization_code", "refresh_token"},
+		"response_types_supported": []string{"code id_token", "code"},
+		"token_endpoint_auth_signing_alg_values_supported": s.cfg.Profile.ResponseAlgs,
+		"token_endpoint_auth_methods_supported":            s.cfg.Profile.AuthMethods,
+		"request_object_signing_alg_values_supported":      s.cfg.Profile.ResponseAlgs,
+		"id_token_signing_alg_values_supported":            s.cfg.Profile.ResponseAlgs,
+		"tls_client_certificate_bound_access_tokens":       true,
 	}
 	s.bendDiscovery(doc)
 	writeJSON(w, http.StatusOK, doc)

@@ -62,6 +62,10 @@ type Identity struct {
 	Scope        []string
 	// Probes are the unreachable or broken JWKS URLs the edge cases point the SSA at.
 	Probes Probes
+	// TokenEndpoint is the bank's token endpoint, for the lifecycle cases.
+	TokenEndpoint string
+	// Session carries what lifecycle steps learn to the steps after them.
+	Session *Session
 }
 
 // Probes are JWKS URLs that fail in known ways. Loopback ones only make sense to a target on

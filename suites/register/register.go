@@ -30,7 +30,7 @@ func Declare(items []catalogue.Item, outcome func(i int) engine.Outcome) {
 				o := outcome(i)
 				AddReportEntry(EntryOutcome, o.WithBodiesCut(ReportBodyCap, "Ginkgo's report keeps an excerpt; the evidence bundle's cases/ holds the recorded body"), ReportEntryVisibilityNever)
 				switch o.Verdict {
-				case engine.Skipped, engine.NotRun:
+				case engine.Skipped, engine.NotRun, engine.NotApplicable:
 					Skip(o.Reason)
 				case engine.Warn:
 					AddReportEntry(EntryWarning, fmt.Sprintf("%s (SHOULD) failed: %s", it.ID, o.Reason))

@@ -1,0 +1,84 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sort"
+
+	"github.com/dcrconform/dcrconform/internal/catalogue"
+	"github.com/dcrconform/dcrconform/internal/judge"
+	"github.com/dcrconform/dcrconform/internal/request"
+)
+
+// LeftClient is a client the run registered and could not delete.
+type LeftClient struct {
+	ClientID string `json:"client_id"`
+	Reason   string `json:"reason"`
+}
+
+// CleanupResult is what the end-of-run cleanup did: a real sandbox must not fill up with the
+// clients every run registers.
+type CleanupResult struct {
+	Deleted []string     `json:"deleted"`
+	Left    []LeftClient `json:"left,omitempty"`
+}
+
+// Cleanup deletes every client the run registered (in any case, the control registration
+// included) and has not deleted since: a client_credentials token for it, then DELETE
+// /register/{ClientId}. Where the target does not offer DELETE, or a deletion fails, the client
+// is listed as left behind with the reason, for the report and the manifest. It runs after
+// the cases, also when they failed or the run was interrupted, under its own context.
+func (env *Env) Cleanup(ctx context.Context) CleanupResult {
+	env.mu.Lock()
+	var pending []string
+	for id, deleted := range env.clients {
+		if !deleted {
+			pending = append(pending, id)
+		}
+	}
+	env.mu.Unlock()
+	sort.Strings(pending)
+	res := CleanupResult{Deleted: []string{}}
+	for _, id := range pending {
+		if why := env.deleteClient(ctx, id); why != "" {
+			res.Left = append(res.Left, LeftClient{ClientID: id, Reason: why})
+			continue
+		}
+		res.Deleted = append(res.Deleted, id)
+	}
+	return res
+}
+
+// deleteClient deletes one client, returning why it could not ("" when it did).
+func (env *Env) deleteClient(ctx context.Context, id string) string {
+	if !env.Caps[catalogue.ManageDelete] || !env.Caps[catalogue.TokenEndpoint] {
+		return "the target does not offer DELETE /register/{ClientId} (or a token endpoint) by its config"
+	}
+	if ctx.Err() != nil {
+		return "the cleanup was cut short: " + ctx.Err().Error()
+	}
+	p := env.Identity.Profile
+	exs, err := env.call(ctx, func(d *request.Draft, idn *request.Identity) error {
+		d.AsTokenRequest(idn, id)
+		return nil
+	}, 1)
+	if err != nil {
+		return "could not build the token request: " + err.Error()
+	}
+	tok := exs[0].Secret("access_token")
+	if tok == "" {
+		return "no token for it: " + judge.Answer(p, exs[0])
+	}
+	exs, err = env.call(ctx, func(d *request.Draft, idn *request.Identity) error {
+		d.AsManagement(idn, http.MethodDelete, id, tok)
+		return nil
+	}, 1)
+	if err != nil {
+		return "could not build the DELETE request: " + err.Error()
+	}
+	if r := exs[0].Response; r == nil || r.Status != http.StatusNoContent && r.Status != http.StatusOK {
+		return fmt.Sprintf("DELETE was answered %s", judge.Answer(p, exs[0]))
+	}
+	return ""
+}
