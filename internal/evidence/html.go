@@ -127,7 +127,9 @@ func HTML(meta Meta, outs []engine.Outcome) ([]byte, error) {
 	for _, v := range verdicts {
 		p.Verdicts = append(p.Verdicts, htmlCount{Verdict: string(v), Word: v.Word(), N: tally[v]})
 		p.Columns = append(p.Columns, string(v))
-		parts = append(parts, fmt.Sprintf("%d %s", tally[v], v))
+		if tally[v] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", tally[v], v))
+		}
 	}
 	p.Summary = fmt.Sprintf("%d cases: %s", len(outs), strings.Join(parts, ", "))
 	p.ByLevel = breakdown(outs, verdicts, levelOrder, func(o engine.Outcome) string { return string(o.Level) })
