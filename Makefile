@@ -39,6 +39,7 @@ bench:
 ## docs: regenerate docs/CASES.md from the catalogue (a test fails when it is stale)
 docs:
 	$(GO) run ./cmd/dcrconform list --markdown > docs/CASES.md
+	$(GO) run ./internal/statements/gendoc > docs/STATEMENTS.md
 
 ## mutation: the fault matrix (fault x cases) and the score, "detected N/N" on the last line
 mutation: build

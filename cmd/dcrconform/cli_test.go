@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -49,6 +50,8 @@ func TestMain(m *testing.M) {
 type result struct {
 	code           int
 	stdout, stderr string
+	// maxRSS is the child's peak resident memory, in bytes.
+	maxRSS int64
 }
 
 func runCLI(t *testing.T, dir string, args ...string) result {
@@ -64,7 +67,11 @@ func runCLI(t *testing.T, dir string, args ...string) result {
 	} else if err != nil {
 		t.Fatalf("run %v: %v", args, err)
 	}
-	return result{code, out.String(), errb.String()}
+	var rss int64
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		rss = int64(ru.Maxrss) << 10 // kilobytes on Linux
+	}
+	return result{code, out.String(), errb.String(), rss}
 }
 
 // readJUnit reads a report with the third-party go-junit parser, as a CI system would, and

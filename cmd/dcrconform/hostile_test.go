@@ -231,22 +231,12 @@ func TestHostileBank(t *testing.T) {
 			if p.cases != "" {
 				args = append(args, "--cases", p.cases)
 			}
-			cmd := exec.Command(binary, args...)
-			cmd.Dir = work
-			var out, errb bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &out, &errb
-			err := cmd.Run()
-			code := 0
-			if ee, ok := err.(*exec.ExitError); ok {
-				code = ee.ExitCode()
-			} else if err != nil {
-				t.Fatal(err)
-			}
-			console := out.String() + errb.String()
+			r := runCLI(t, work, args...)
+			code, console := r.code, r.stdout+r.stderr
 			if code != 1 && code != 3 {
 				t.Fatalf("exit %d, want 1 (the bank failed cases) or 3\n%s", code, console)
 			}
-			rss := int64(cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss) << 10
+			rss := r.maxRSS
 			reports := filepath.Join(work, "reports")
 			size := dirSize(t, reports)
 			t.Logf("%s: exit %d, peak memory %d MB, reports %d KB, console %d bytes", p.name, code, rss>>20, size>>10, len(console))

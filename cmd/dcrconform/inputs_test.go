@@ -46,7 +46,7 @@ func runBounded(t *testing.T, dir string, args ...string) (result, time.Duration
 	} else if err != nil {
 		t.Fatalf("run %v: %v", args, err)
 	}
-	return result{code, out.String(), errb.String()}, took
+	return result{code: code, stdout: out.String(), stderr: errb.String()}, took
 }
 
 // noCrash checks what every refusal must look like: no panic or goroutine dump, no raw control

@@ -2,8 +2,8 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
+	"github.com/spf13/cobra"
 	"io"
 	"strings"
 	"text/tabwriter"
@@ -24,29 +24,42 @@ type listedCase struct {
 	Expected map[string]string `json:"expected"`
 }
 
-func cmdList(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("list", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	asJSON := fs.Bool("json", false, "print the catalogue as JSON")
-	only := fs.String("profile", "", "list only the cases that apply to this profile")
-	asMarkdown := fs.Bool("markdown", false, "print docs/CASES.md")
-	if err := fs.Parse(args); err != nil {
-		return 2
+func newListCmd(stdout, stderr io.Writer, code *int) *cobra.Command {
+	var asJSON, asMarkdown bool
+	var only string
+	c := &cobra.Command{
+		Use:   "list",
+		Short: "List the catalogue: ID, level per profile, title, spec reference",
+		Example: `  dcrconform list
+  dcrconform list --profile obie-3.2 --json
+  dcrconform list --markdown > docs/CASES.md`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			*code = cmdList(only, asJSON, asMarkdown, stdout, stderr)
+			return nil
+		},
 	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print the catalogue as JSON")
+	c.Flags().BoolVar(&asMarkdown, "markdown", false, "print docs/CASES.md")
+	profileFlag(c.Flags(), &only, "")
+	return c
+}
+
+func cmdList(only string, asJSON, asMarkdown bool, stdout, stderr io.Writer) int {
 	cat := catalogue.Default()
 	if err := cat.Validate(); err != nil {
 		return fail(stderr, "%v", err)
 	}
-	if *asMarkdown {
+	if asMarkdown {
 		fmt.Fprint(stdout, cat.Markdown())
 		return 0
 	}
 	profiles := profile.Names()
-	if *only != "" {
-		if _, err := profile.Get(*only); err != nil {
+	if only != "" {
+		if _, err := profile.Get(only); err != nil {
 			return fail(stderr, "%v", err)
 		}
-		profiles = []string{*only}
+		profiles = []string{only}
 	}
 	var rows []listedCase
 	for _, k := range cat.Cases {
@@ -69,7 +82,7 @@ func cmdList(args []string, stdout, stderr io.Writer) int {
 		}
 		rows = append(rows, row)
 	}
-	if *asJSON {
+	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(rows); err != nil {

@@ -1,6 +1,9 @@
 // Command dcrconform is a conformance and contract-testing harness for Open Banking Dynamic
-// Client Registration (POST /register). With no target configured it runs against its own
-// embedded reference bank.
+// Client Registration (POST /register and the registration lifecycle). With no target
+// configured it runs against its own embedded reference bank.
+//
+// The commands are one table (cobra, as kubectl and gh use): help, usage, flag errors and shell
+// completion all come from it, and each shared flag is declared once (flags.go).
 package main
 
 import (
@@ -8,27 +11,13 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"strings"
+
+	"github.com/spf13/cobra"
 )
 
 // version is set at build time with -ldflags "-X main.version=..."; "dev" otherwise.
 var version = "dev"
-
-const usage = `dcrconform: conformance tests for Open Banking DCR POST /register
-
-Usage:
-  dcrconform run    [--config FILE] [--profile P] [--cases 'JWS-*'] [--label-filter EXPR] [--strict]
-                    [--fail-fast] [--timeout D] [--preflight-timeout D] [--reports DIR] [--quiet]
-  dcrconform list   [--profile P] [--json]
-  dcrconform serve  [--profile P] [--fault NAME]... [--addr 127.0.0.1:8443] [--dir DIR] [--list-faults]
-  dcrconform verify DIR [--key PUBLIC.jwk]
-  dcrconform matrix [--profile P] [--fault NAME] [--json]
-  dcrconform version
-
-With no --config, run starts the embedded reference bank on loopback and tests it.
-Exit codes: 0 all selected MUST cases passed; 1 a MUST case failed (or SHOULD, with --strict);
-2 the run could not be made (config, keys, preflight); 3 MUST cases skipped or inconclusive;
-4 interrupted or past the run deadline (reports written, marked INCOMPLETE).
-`
 
 // softMemoryLimit is the heap size past which the garbage collector works harder (a soft limit,
 // never a crash). A run's live data is bounded by the recording caps and the evidence budget; the
@@ -42,32 +31,69 @@ func main() {
 	os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// newRoot builds the command table. Each command stores its exit code in *code; cobra's own
+// errors (an unknown command or flag, a missing argument) are exit 2.
+func newRoot(stdout, stderr io.Writer, code *int) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "dcrconform",
+		Short: "Conformance tests for Open Banking Dynamic Client Registration (POST /register)",
+		Long: `dcrconform tests a bank's Dynamic Client Registration endpoint (Revolut's, or OBIE DCR
+3.1-3.3) with real mutual-TLS calls, validates every answer against the profile's OpenAPI
+document, and writes JUnit, HTML and a signed evidence bundle. With no --config, run tests the
+embedded reference bank, so a first run is green.
+
+Exit codes of run: 0 every selected MUST case passed; 1 a MUST case failed (or a SHOULD case,
+with --strict); 2 the run could not be made (config, keys, preflight); 3 MUST cases skipped or
+inconclusive; 4 interrupted or past the run deadline (reports written, marked INCOMPLETE).`,
+		Example: `  dcrconform run
+  dcrconform init --profile revolut --out tpp
+  dcrconform run --config tpp/target.yaml
+  dcrconform completion bash > /etc/bash_completion.d/dcrconform`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       toolVersion(),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cmd.SetOut(stderr)
+			_ = cmd.Usage()
+			*code = 2
+			return nil
+		},
+	}
+	root.SetVersionTemplate("dcrconform {{.Version}}\n")
+	root.AddCommand(
+		newRunCmd(stdout, stderr, code),
+		newListCmd(stdout, stderr, code),
+		newServeCmd(stdout, stderr, code),
+		newVerifyCmd(stdout, stderr, code),
+		newMatrixCmd(stdout, stderr, code),
+		newInitCmd(stdout, stderr, code),
+		newEvidenceKeyCmd(stdout, stderr, code),
+		&cobra.Command{
+			Use:   "version",
+			Short: "Print the version and the VCS revision the binary was built from",
+			Args:  cobra.NoArgs,
+			Run:   func(*cobra.Command, []string) { fmt.Fprintln(stdout, "dcrconform", toolVersion()) },
+		},
+	)
+	return root
+}
+
 func dispatch(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+	code := 0
+	root := newRoot(stdout, stderr, &code)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	if err := root.Execute(); err != nil {
+		msg := strings.TrimSpace(err.Error())
+		hint := "dcrconform -h"
+		if c, _, ferr := root.Find(args); ferr == nil && c != root {
+			hint = c.CommandPath() + " -h"
+		}
+		fmt.Fprintf(stderr, "dcrconform: %s (see %s)\n", msg, hint)
 		return 2
 	}
-	switch args[0] {
-	case "run":
-		return cmdRun(args[1:], stdout, stderr)
-	case "list":
-		return cmdList(args[1:], stdout, stderr)
-	case "serve":
-		return cmdServe(args[1:], stdout, stderr)
-	case "verify":
-		return cmdVerify(args[1:], stdout, stderr)
-	case "matrix":
-		return cmdMatrix(args[1:], stdout, stderr)
-	case "version", "--version":
-		fmt.Fprintln(stdout, "dcrconform", toolVersion())
-		return 0
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return 0
-	default:
-		fmt.Fprintf(stderr, "dcrconform: unknown command %q\n\n%s", args[0], usage)
-		return 2
-	}
+	return code
 }
 
 // toolVersion is the release version plus the VCS revision the binary was built from.

@@ -3,8 +3,9 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
+	"github.com/spf13/cobra"
 	"io"
+	"time"
 
 	"github.com/dcrconform/dcrconform/internal/catalogue"
 	"github.com/dcrconform/dcrconform/internal/matrix"
@@ -14,18 +15,36 @@ import (
 // once per fault and profile, so it also shows what each fault fails without naming it. A line
 // per finished run goes to stderr as it goes (the full matrix takes minutes); the table and the
 // "detected N/N" last line go to stdout. It exits 1 unless every declared fault is detected.
-func cmdMatrix(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("matrix", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	asJSON := fs.Bool("json", false, "print the matrix as JSON")
-	jwksTimeout := fs.Duration("jwks-timeout", 0, "reference bank JWKS fetch timeout (default: the bank's own, 2s)")
-	quiet := fs.Bool("quiet", false, "do not report each finished run on stderr")
-	var profiles, faults listFlag
-	fs.Var(&profiles, "profile", "profiles to include (default all; repeatable)")
-	fs.Var(&faults, "fault", "faults to include (default all; repeatable)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+func newMatrixCmd(stdout, stderr io.Writer, code *int) *cobra.Command {
+	var o matrixOptions
+	c := &cobra.Command{
+		Use:   "matrix",
+		Short: "Measure detection power: the catalogue against the reference bank once per fault and profile",
+		Long: `Run the whole catalogue against the reference bank clean and once per fault and profile,
+and print which cases caught each fault, which failed without naming it, and "detected N/N" last.
+Progress goes to stderr. Exit 1 unless every fault is detected and the clean bank fails nothing.`,
+		Example: `  dcrconform matrix
+  dcrconform matrix --profile obie-3.2 --fault accept-alg-none --json`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error { *code = cmdMatrix(o, stdout, stderr); return nil },
 	}
+	f := c.Flags()
+	f.BoolVar(&o.asJSON, "json", false, "print the matrix as JSON")
+	f.BoolVar(&o.quiet, "quiet", false, "do not report each finished run on stderr")
+	f.StringSliceVar(&o.profiles, "profile", nil, "profiles to include (default all; repeatable)")
+	faultFlag(f, &o.faults)
+	jwksTimeoutFlag(f, &o.jwksTimeout)
+	return c
+}
+
+type matrixOptions struct {
+	asJSON, quiet    bool
+	profiles, faults []string
+	jwksTimeout      time.Duration
+}
+
+func cmdMatrix(o matrixOptions, stdout, stderr io.Writer) int {
+	asJSON, quiet, jwksTimeout, profiles, faults := &o.asJSON, &o.quiet, &o.jwksTimeout, o.profiles, o.faults
 	cat := catalogue.Default()
 	if err := cat.Validate(); err != nil {
 		return fail(stderr, "%v", err)

@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
+	"github.com/spf13/cobra"
 	"io"
 	"math"
 	"os"
@@ -25,41 +25,80 @@ import (
 	"github.com/dcrconform/dcrconform/suites/register"
 )
 
-type listFlag []string
+// runOptions are the flags of `dcrconform run`.
+type runOptions struct {
+	config, profile, labelFilter, reports, workDir, evidenceKey, output string
+	strict, failFast, quiet, verbose                                    bool
+	jwksTimeout, timeout, preflightTimeout                              time.Duration
+	parallel                                                            int
+	rate                                                                float64
+	cases, faults                                                       []string
+}
 
-func (l *listFlag) String() string     { return strings.Join(*l, ",") }
-func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+func newRunCmd(stdout, stderr io.Writer, code *int) *cobra.Command {
+	o := &runOptions{}
+	c := &cobra.Command{
+		Use:   "run",
+		Short: "Run the conformance catalogue against a target (by default the embedded reference bank)",
+		Long: `Run the catalogue against the target a config describes, or, with no --config, against the
+embedded reference bank on loopback. Before any case a preflight checks the setup (certificates,
+the bank's server certificate, the published JWKS, a control registration); the reports go to
+--reports: junit.xml, report.json, report.html and a signed evidence bundle.
 
-func cmdRun(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+Exit codes: 0 every selected MUST case passed; 1 a MUST case failed (or a SHOULD case, with
+--strict); 2 the run could not be made; 3 MUST cases skipped or inconclusive; 4 interrupted or past
+the run deadline (reports written, marked INCOMPLETE).`,
+		Example: `  dcrconform run
+  dcrconform run --config target.yaml --cases 'jws-*' --strict
+  dcrconform run --config target.yaml --output json > summary.json
+  dcrconform run --label-filter 'level:MUST && group:request-jws'`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error { *code = cmdRun(o, stdout, stderr); return nil },
+	}
+	f := c.Flags()
+	f.StringVar(&o.config, "config", "", "target config (YAML); none runs against the embedded reference bank")
+	profileFlag(f, &o.profile, "")
+	f.StringSliceVar(&o.cases, "cases", nil, "case IDs or globs to run, case-insensitive, e.g. 'JWS-*' (repeatable, comma-separated)")
+	f.StringVar(&o.labelFilter, "label-filter", "", "Ginkgo label filter, e.g. 'level:MUST && group:request-jws'")
+	f.BoolVar(&o.strict, "strict", false, "fail the run on failed SHOULD cases")
+	f.BoolVar(&o.failFast, "fail-fast", false, "stop after the first failed case; the rest are reported as not run")
+	f.StringVar(&o.reports, "reports", "reports", "directory for the reports and evidence bundles")
+	f.StringVar(&o.workDir, "work-dir", ".dcrconform", "directory for the run's private keys (kept outside reports)")
+	f.BoolVar(&o.quiet, "quiet", false, "print only failed and inconclusive cases and the summary")
+	f.BoolVar(&o.verbose, "verbose", false, "also print Ginkgo's own report")
+	f.StringVar(&o.output, "output", "text", "text, or json: the manifest as a machine-readable summary on stdout (progress lines go to stderr)")
+	jwksTimeoutFlag(f, &o.jwksTimeout)
+	faultFlag(f, &o.faults)
+	f.DurationVar(&o.timeout, "timeout", 0, "deadline for the whole run (default: 2m plus the request timeout per selected case); cases not run by then are NOT RUN, exit 4")
+	f.DurationVar(&o.preflightTimeout, "preflight-timeout", harness.DefaultPreflightTimeout, "bound on each preflight step (TLS handshake, JWKS fetch, control registration)")
+	f.IntVar(&o.parallel, "parallel", engine.DefaultParallel, "cases in flight at once; 1 runs them one after another (reports are in catalogue order either way)")
+	f.Float64Var(&o.rate, "rate", 0, "at most this many requests a second across the run, for a bank that throttles (0: no limit)")
+	evidenceKeyFlag(f, &o.evidenceKey)
+	return c
+}
+
+func cmdRun(o *runOptions, stdout, stderr io.Writer) int {
+	if o.output != "text" && o.output != "json" {
+		return fail(stderr, "--output %q: want text or json", o.output)
+	}
+	// With --output json, stdout carries the summary alone; everything else goes to stderr.
+	summary := stdout
+	if o.output == "json" {
+		stdout = stderr
+	}
 	var (
-		configPath   = fs.String("config", "", "target config (YAML); none runs against the embedded reference bank")
-		profileName  = fs.String("profile", "", "profile: revolut (default), obie-3.1, obie-3.2, obie-3.3")
-		labelFilter  = fs.String("label-filter", "", "Ginkgo label filter, e.g. 'level:MUST && group:request-jws'")
-		strict       = fs.Bool("strict", false, "fail the run on failed SHOULD cases")
-		failFast     = fs.Bool("fail-fast", false, "stop after the first failed case; the rest are reported as not run")
-		reportsDir   = fs.String("reports", "reports", "directory for junit.xml and report.json")
-		workDir      = fs.String("work-dir", ".dcrconform", "directory for the run's private keys (kept outside reports)")
-		quiet        = fs.Bool("quiet", false, "print only failed and inconclusive cases and the summary")
-		verbose      = fs.Bool("verbose", false, "also print Ginkgo's own report")
-		jwksTimeout  = fs.Duration("jwks-timeout", 2*time.Second, "embedded reference bank: JWKS fetch timeout")
-		runTimeout   = fs.Duration("timeout", 0, "deadline for the whole run (default: 2m plus the request timeout per selected case); the cases not run by then are reported as not run, exit 4")
-		preflightTTL = fs.Duration("preflight-timeout", harness.DefaultPreflightTimeout, "bound on each preflight step (TLS handshake, JWKS fetch, control registration)")
-		parallel     = fs.Int("parallel", engine.DefaultParallel, "cases in flight at once; 1 runs them one after another (reports are in catalogue order either way)")
-		rate         = fs.Float64("rate", 0, "at most this many requests a second across the run, for a bank that throttles (0: no limit)")
-		evidenceKey  = fs.String("evidence-key", "", "PEM key that signs the evidence manifest (default: WORK-DIR/evidence-key.pem, created if absent)")
-		cases        listFlag
-		faults       listFlag
+		configPath, profileName, labelFilter = &o.config, &o.profile, &o.labelFilter
+		strict, failFast, reportsDir         = &o.strict, &o.failFast, &o.reports
+		workDir, quiet, verbose              = &o.workDir, &o.quiet, &o.verbose
+		jwksTimeout, runTimeout              = &o.jwksTimeout, &o.timeout
+		preflightTTL, parallel, rate         = &o.preflightTimeout, &o.parallel, &o.rate
+		cases, faults                        = o.cases, o.faults
 	)
-	fs.Var(&cases, "cases", "case IDs or globs to run, e.g. 'JWS-*' (repeatable, comma-separated)")
-	fs.Var(&faults, "fault", "embedded reference bank: switch on a fault (repeatable; see serve --list-faults)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	evidenceKey, releaseKey, err := resolveEvidenceKey(o.evidenceKey)
+	if err != nil {
+		return fail(stderr, "%v", err)
 	}
-	if fs.NArg() > 0 {
-		return fail(stderr, "run takes no arguments (got %q)", fs.Arg(0))
-	}
+	defer releaseKey()
 	if *parallel < 1 {
 		return fail(stderr, "--parallel %d: must be at least 1", *parallel)
 	}
@@ -68,13 +107,13 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	// Everything under the reports directory is shared (CI artefacts, the bundle a certifier
 	// receives), so a private key there would leak.
-	for flagName, path := range map[string]string{"--work-dir": *workDir, "--evidence-key": *evidenceKey} {
+	for flagName, path := range map[string]string{"--work-dir": *workDir, "--evidence-key": evidenceKey} {
 		if path != "" && inside(*reportsDir, path) {
 			return fail(stderr, "%s %s is inside the reports directory %s; private keys must stay out of reports", flagName, path, *reportsDir)
 		}
 	}
 	// A bad evidence key is found now, not after every case has run.
-	if p := *evidenceKey; p != "" {
+	if p := evidenceKey; p != "" {
 		if err := safefile.Check(p, safefile.MaxPEM); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return fail(stderr, "--evidence-key %s: %s", p, safefile.Reason(err))
 		}
@@ -151,6 +190,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 			where += " (embedded reference bank)"
 		}
 		fmt.Fprintf(stdout, "dcrconform %s: %d of %d cases, profile %s, target %s\n", meta.Version, len(items), len(all), run.Profile.Name, where)
+		if len(run.Effective) > 0 {
+			fmt.Fprintln(stdout, "effective configuration (file, then ${NAME}, then DCRCONFORM_* variables, then flags):")
+			for _, l := range run.Effective {
+				fmt.Fprintln(stdout, "  "+printable.String(l, 300))
+			}
+		}
 	}
 	budget := &evidence.Budget{}
 	res := register.Run(runCtx, run.Env, items, register.RunOptions{Verbose: *verbose, Deadline: deadline,
@@ -163,7 +208,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	// Every client the run registered is deleted, also after failures and interrupts, under a
 	// context of its own: a real sandbox must not fill up with test clients.
 	cctx, ccancel := context.WithTimeout(context.Background(), cleanupTimeout)
-	cleanup := run.Env.Cleanup(cctx)
+	cleanup := run.Env.CleanupParallel(cctx, *parallel)
 	ccancel()
 	meta.Cleanup = &cleanup
 	if !*quiet || len(cleanup.Left) > 0 {
@@ -190,7 +235,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	meta.ConfigFingerprint = run.Fingerprint()
 	meta.KeyPaths = evidence.KeyPaths(run.Files)
-	bundleDir, err := writeReports(*reportsDir, *workDir, *evidenceKey, meta, res)
+	bundleDir, err := writeReports(*reportsDir, *workDir, evidenceKey, meta, res)
 	if err != nil {
 		markInProgress(*reportsDir, meta, "the reports could not be written: "+err.Error())
 		return fail(stderr, "%v", err)
@@ -201,6 +246,15 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "reports: %s (junit.xml, report.json, report.html)\nevidence bundle: %s (check with: dcrconform verify %s)\n",
 		*reportsDir, bundleDir, bundleDir)
+	if o.output == "json" {
+		// The manifest is the machine-readable summary: result, exit code, selection, counts,
+		// each case's verdict and the bundle's files.
+		data, err := os.ReadFile(filepath.Join(bundleDir, evidence.ManifestFile))
+		if err != nil {
+			return fail(stderr, "read the manifest for --output json: %v", err)
+		}
+		summary.Write(data)
+	}
 	return meta.ExitCode
 }
 

@@ -1,8 +1,8 @@
 package main
 
 import (
-	"flag"
 	"fmt"
+	"github.com/spf13/cobra"
 	"io"
 	"os"
 	"os/signal"
@@ -22,22 +22,53 @@ import (
 	"github.com/dcrconform/dcrconform/internal/request"
 )
 
-func cmdServe(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var (
-		profileName = fs.String("profile", profile.Default, "profile the bank implements")
-		addr        = fs.String("addr", "127.0.0.1:0", "loopback listen address")
-		dir         = fs.String("dir", filepath.Join(".dcrconform", "serve"), "directory for the CA, client keys and target.yaml")
-		listFaults  = fs.Bool("list-faults", false, "list the fault switches and exit")
-		jwksTimeout = fs.Duration("jwks-timeout", 2*time.Second, "JWKS fetch timeout")
-		noDelete    = fs.Bool("no-delete", false, "a bank that does not offer DELETE /register/{ClientId} (answers 405; optional in OBIE)")
-		latency     = fs.Duration("latency", 0, "delay every answer by this long, like a slow or distant bank (for measuring a run's concurrency)")
-		faults      listFlag
-	)
-	fs.Var(&faults, "fault", "switch on a fault (repeatable, comma-separated)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+// serveOptions are the flags of `dcrconform serve`.
+type serveOptions struct {
+	profile, addr, dir, signCSR, certOut   string
+	listFaults, noDelete, allowNonLoopback bool
+	jwksTimeout, latency                   time.Duration
+	faults                                 []string
+}
+
+func newServeCmd(stdout, stderr io.Writer, code *int) *cobra.Command {
+	o := &serveOptions{}
+	c := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the reference bank, writing the files a client of it needs",
+		Long: `Start the embedded reference bank (a conformant DCR server, per profile, with fault switches)
+and write into --dir its CA, a TPP's keys and a ready target.yaml, so dcrconform (or another tool)
+can be pointed at it from another terminal. With --sign-csr it plays the bank's portal instead:
+it signs a certificate request with the CA in --dir and exits.`,
+		Example: `  dcrconform serve --dir /tmp/bank
+  dcrconform serve --dir /tmp/bank --profile obie-3.2 --fault jwks-fail-open
+  dcrconform serve --dir /tmp/bank --sign-csr tpp/transport.csr --cert-out tpp/transport.pem
+  dcrconform serve --list-faults`,
+		Args: cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error { *code = cmdServe(o, stdout, stderr); return nil },
+	}
+	f := c.Flags()
+	profileFlag(f, &o.profile, profile.Default)
+	f.StringVar(&o.addr, "addr", "127.0.0.1:0", "listen address (loopback unless --allow-non-loopback)")
+	f.BoolVar(&o.allowNonLoopback, "allow-non-loopback", false, "allow a non-loopback --addr, to run the bank as a CI service")
+	f.StringVar(&o.dir, "dir", filepath.Join(".dcrconform", "serve"), "directory for the CA, client keys and target.yaml")
+	f.BoolVar(&o.listFaults, "list-faults", false, "list the fault switches and exit")
+	jwksTimeoutFlag(f, &o.jwksTimeout)
+	f.BoolVar(&o.noDelete, "no-delete", false, "a bank that does not offer DELETE /register/{ClientId} (answers 405; optional in OBIE)")
+	f.DurationVar(&o.latency, "latency", 0, "delay every answer by this long, like a slow or distant bank (for measuring a run's concurrency)")
+	f.StringVar(&o.signCSR, "sign-csr", "", "sign this PEM certificate request with the CA in --dir (as the bank's portal would) and exit")
+	f.StringVar(&o.certOut, "cert-out", "", "with --sign-csr: where to write the issued certificate (default: beside the request, .pem)")
+	faultFlag(f, &o.faults)
+	_ = c.RegisterFlagCompletionFunc("fault", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return faultNames(), cobra.ShellCompDirectiveNoFileComp
+	})
+	return c
+}
+
+func cmdServe(o *serveOptions, stdout, stderr io.Writer) int {
+	profileName, addr, dir, listFaults := &o.profile, &o.addr, &o.dir, &o.listFaults
+	jwksTimeout, noDelete, latency, faults := &o.jwksTimeout, &o.noDelete, &o.latency, o.faults
+	if o.signCSR != "" {
+		return signCSR(o, stdout, stderr)
 	}
 	if *latency < 0 {
 		return fail(stderr, "--latency %s: must not be negative", *latency)
@@ -71,7 +102,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	bank, err := refbank.Start(refbank.Config{
 		Profile: p, Addr: *addr, Cert: keys.Server.TLSCertificate(), ClientCAs: keys.CAPool(), JWKSRoots: keys.CAPool(),
 		Directory: &keys.Directory.Key.PublicKey, Audiences: []string{aud}, JWKSTimeout: *jwksTimeout, Faults: on, Latency: *latency,
-		NoDelete: *noDelete,
+		NoDelete: *noDelete, AllowNonLoopback: o.allowNonLoopback,
 	})
 	if err != nil {
 		return fail(stderr, "%v", err)
@@ -102,6 +133,24 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// signCSR plays the bank's portal: it issues the TPP's transport certificate for a request with
+// the CA of the bank directory, valid for a year.
+func signCSR(o *serveOptions, stdout, stderr io.Writer) int {
+	out := o.certOut
+	if out == "" {
+		out = strings.TrimSuffix(o.signCSR, filepath.Ext(o.signCSR)) + ".pem"
+	}
+	cert, err := pki.SignCSR(o.signCSR, filepath.Join(o.dir, pki.Files.CA), filepath.Join(o.dir, pki.Files.CAKey), 365*24*time.Hour)
+	if err != nil {
+		return fail(stderr, "--sign-csr: %v", err)
+	}
+	if err := pki.WriteCert(out, cert); err != nil {
+		return fail(stderr, "--cert-out: %v", err)
+	}
+	fmt.Fprintf(stdout, "issued %s for %s (CA %s)\n", out, pki.SubjectDN(cert), filepath.Join(o.dir, pki.Files.CA))
+	return 0
+}
+
 // writePeerSSA serves the TPP's key set on loopback for as long as the bank runs and, for a
 // profile whose SSA comes from a directory, writes ssa.jwt: a software statement signed by the
 // directory key the bank trusts, naming that key set. Another tool (the peer
@@ -111,7 +160,11 @@ func writePeerSSA(dir string, keys *pki.Set, p profile.Profile) (string, func(),
 	if p.SelfSignedSSA {
 		return "", func() {}, nil
 	}
-	doc, err := jose.PublicJWKS(jose.PublicKey{Key: &keys.Signing.Key.PublicKey, Kid: keys.Signing.Kid, Alg: "PS256", Use: "sig"})
+	published := []jose.PublicKey{{Key: &keys.Signing.Key.PublicKey, Kid: keys.Signing.Kid, Alg: "PS256", Use: "sig"}}
+	if ec := keys.Signing.EC; ec != nil {
+		published = append(published, jose.PublicKey{Key: &ec.PublicKey, Kid: keys.Signing.ECKid(), Alg: "ES256", Use: "sig"})
+	}
+	doc, err := jose.PublicJWKS(published...)
 	if err != nil {
 		return "", nil, err
 	}
@@ -158,6 +211,9 @@ func writeServeDir(dir string, keys *pki.Set, p profile.Profile, endpoint, aud s
 	f.Transport.Cert, f.Transport.Key = pki.Files.Transport, pki.Files.TransportKey
 	f.Transport.UntrustedCert, f.Transport.UntrustedKey = pki.Files.Untrusted, pki.Files.UntrustedKey
 	f.Signing.Key, f.Signing.Kid = pki.Files.Signing, keys.Signing.Kid
+	if keys.Signing.EC != nil {
+		f.Signing.ECKey = pki.Files.SigningEC
+	}
 	f.SSA.Mode = "self-signed"
 	if !p.SelfSignedSSA {
 		f.SSA.Mode, f.SSA.DirectoryKey, f.SSA.DirectoryKid = "directory", pki.Files.Directory, keys.Directory.Kid

@@ -5,8 +5,8 @@ import (
 	"crypto"
 	"crypto/x509"
 	"encoding/pem"
-	"flag"
 	"fmt"
+	"github.com/spf13/cobra"
 	"io"
 
 	"github.com/dcrconform/dcrconform/internal/evidence"
@@ -21,35 +21,37 @@ import (
 // A bundle may come from anyone: every name and value from it is printed through printable, and
 // what evidence.Verify and safefile refuse (links inside the bundle, devices, FIFOs, oversized
 // files) is a problem or an error, never a hang.
-func cmdVerify(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	keyPath := fs.String("key", "", "public key the bundle must be signed by: a JWK, or a PEM PUBLIC KEY")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: dcrconform verify DIR [--key PUBLIC.jwk]")
-		fs.PrintDefaults()
+func newVerifyCmd(stdout, stderr io.Writer, code *int) *cobra.Command {
+	var keyPath string
+	c := &cobra.Command{
+		Use:   "verify DIR",
+		Short: "Check an evidence bundle: every file's hash, and the manifest's signature",
+		Long: `Check an evidence bundle written by run: changed, missing or extra files and a bad signature
+are reported (exit 1). With --key it also proves who signed it (the public JWK that
+"dcrconform evidence-key" prints, or a PEM PUBLIC KEY).`,
+		Example: `  dcrconform verify reports/20260101T120000.000Z
+  dcrconform verify reports/20260101T120000.000Z --key team-evidence-key.jwk`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return fmt.Errorf("verify takes one bundle directory (got %d arguments)", len(args))
+			}
+			return nil
+		},
+		RunE: func(_ *cobra.Command, args []string) error {
+			*code = cmdVerify(args[0], keyPath, stdout, stderr)
+			return nil
+		},
 	}
-	// DIR may come before or after the flags.
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	rest := fs.Args()
-	if len(rest) == 0 {
-		fs.Usage()
-		return fail(stderr, "verify needs the bundle directory")
-	}
-	dir := rest[0]
-	if err := fs.Parse(rest[1:]); err != nil {
-		return 2
-	}
-	if fs.NArg() > 0 {
-		return fail(stderr, "verify takes one directory (got also %q)", fs.Arg(0))
-	}
+	c.Flags().StringVar(&keyPath, "key", "", "public key the bundle must be signed by: a JWK, or a PEM PUBLIC KEY")
+	return c
+}
+
+func cmdVerify(dir, keyPath string, stdout, stderr io.Writer) int {
 	var pub crypto.PublicKey
-	if *keyPath != "" {
+	if keyPath != "" {
 		var err error
-		if pub, err = readVerifyKey(*keyPath); err != nil {
-			return fail(stderr, "key %s: %s", printable.String(*keyPath, 0), printable.String(safefile.Reason(err), 0))
+		if pub, err = readVerifyKey(keyPath); err != nil {
+			return fail(stderr, "key %s: %s", printable.String(keyPath, 0), printable.String(safefile.Reason(err), 0))
 		}
 	}
 	res, err := evidence.Verify(dir, pub)

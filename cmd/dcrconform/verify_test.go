@@ -52,7 +52,7 @@ func writeJWK(t *testing.T, k *ecdsa.PrivateKey) string {
 
 func runVerify(args ...string) (int, string, string) {
 	var out, errb bytes.Buffer
-	code := cmdVerify(args, &out, &errb)
+	code := dispatch(append([]string{"verify"}, args...), &out, &errb)
 	return code, out.String(), errb.String()
 }
 

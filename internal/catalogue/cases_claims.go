@@ -19,13 +19,22 @@ var (
 // (jti, grant_types, scope) would make a MUST variant that a conformant bank of another profile
 // passes by accepting, which no fault could fail; jti has CLM-09 for the profiles that need it.
 
-func moreClaimCases() []*Case {
+// claimCases probe the request JWT's claims: times, audience, issuer, jti, redirect URIs and
+// the registered metadata.
+func claimCases() []*Case {
 	// RFC 7591 has no code for a bad claim of the outer request JWS (exp, iat, aud, iss, jti): any
 	// of the four is accepted and recorded. Metadata values have invalid_client_metadata.
 	rejectAny := judge.Rejected{}
 	rejectMetadata := judge.Rejected{RFCCodes: metadataCodes}
 	rejectRedirect := judge.Rejected{RFCCodes: redirectCodes}
 	return []*Case{
+		{
+			ID: "CLM-01", Title: "Expired request JWT is rejected", Group: GroupClaims,
+			Ref:    "OBIE DCR v3.1 data dictionary, exp (ASPSP must reject when now > exp); RFC 7519 4.1.4",
+			Levels: All(MUST),
+			Alter:  expired,
+			Expect: rejectAny,
+		},
 		{
 			ID: "CLM-02", Title: "Request JWT without exp is rejected", Group: GroupClaims,
 			Ref:    "OBIE DCR v3.1 data dictionary, exp 1..1; Revolut create-a-jwt (exp required)",
@@ -91,13 +100,15 @@ func moreClaimCases() []*Case {
 			Expect: rejectAny,
 		},
 		{
-			ID: "CLM-08", Title: "iss outside its documented pattern is rejected", Group: GroupClaims,
-			Ref:    "OBIE DCR v3.1 data dictionary, iss Base62 (<=18; <=22 from v3.2); OBIE conformance-dcr DCR-004; Revolut sample uses example.com",
+			ID: "CLM-08", Title: "iss outside its documented pattern, or not the SSA's software_id, is rejected", Group: GroupClaims,
+			Ref:    "OBIE DCR v3.1 data dictionary, iss Base62 (<=18; <=22 from v3.2), equal to the SSA's software_id; OBIE conformance-dcr DCR-004; Revolut sample uses example.com",
 			Levels: Per("obie", MUST, "revolut", INFO),
 			Variants: []Variant{
 				{Name: "empty", Title: "empty string", Alter: setClaim("iss", "")},
 				{Name: "too-long", Title: "30 characters", Alter: setClaim("iss", strings.Repeat("a1B2c3", 5))},
 				{Name: "not-base62", Title: "foo.is/invalid", Alter: setClaim("iss", "foo.is/invalid")},
+				// Within the pattern, so only the rule that iss is the SSA's software_id refuses it.
+				{Name: "not-software-id", Title: "Base62, but not the SSA's software_id", Alter: setClaim("iss", "dcrconformOtherSW1")},
 			},
 			Expect:   rejectAny,
 			ExpectBy: map[string]judge.Expectation{"revolut": judge.Observe{}},

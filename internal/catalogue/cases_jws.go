@@ -14,12 +14,23 @@ import (
 	"github.com/dcrconform/dcrconform/internal/request"
 )
 
-// Cases JWS-04 (ES256) and JWS-13 (JWKS over http or TLS < 1.2) are not here: the first needs an
-// EC key in the TPP's JWKS and the second a plain-http or legacy-TLS JWKS endpoint, and the
-// harness's JWKS host offers neither.
+// JWS-13 (JWKS over http or TLS < 1.2) is not here: the harness's JWKS host offers neither a
+// plain-http nor a legacy-TLS endpoint (see Omitted).
 
-func moreJWSCases() []*Case {
+// jwsCases probe the request JWS: its algorithm, signature, key and header.
+func jwsCases() []*Case {
 	return []*Case{
+		{
+			ID: "JWS-01", Title: "Unsigned (alg none) request JWT is rejected", Group: GroupJWS,
+			Ref:    "FAPI 1 Advanced 8.6 (PS256/ES256 only); Revolut create-a-jwt (PS256)",
+			Levels: All(MUST),
+			Alter: func(d *request.Draft, _ *request.Identity) error {
+				d.Alg = "none"
+				d.JWTHeader["alg"] = "none"
+				return nil
+			},
+			Expect: judge.Rejected{},
+		},
 		{
 			ID: "JWS-02", Title: "HS256 request JWT keyed with the TPP's public key is rejected", Group: GroupJWS,
 			Ref:    "FAPI 1 Advanced 8.6 (PS256/ES256 only); RFC 8725 3.1 (algorithm confusion)",
@@ -45,6 +56,32 @@ func moreJWSCases() []*Case {
 				d.Alg, d.JWTHeader["alg"] = "RS256", "RS256"
 				return nil
 			},
+			Expect: judge.Rejected{},
+		},
+		{
+			// FAPI 1 lets a TPP sign with PS256 or ES256, and OBIE constrains its algorithms by
+			// FAPI, so an OBIE bank should verify an ES256 request against the EC key of the
+			// TPP's key set. It is no MUST: FAPI obliges no server to support both. Revolut
+			// documents PS256 as the only algorithm, so there the same request must be refused.
+			ID: "JWS-04", Title: "ES256 request JWT signed by the TPP's EC key", Group: GroupJWS,
+			Ref:    "FAPI 1 Advanced 8.6 (PS256 or ES256); OBIE DCR v3.1 (algs as constrained by FAPI-RW); Revolut create-a-jwt (PS256 only)",
+			Levels: Per("revolut", MUST, "obie", SHOULD), Needs: []Capability{ECSigningKey},
+			Alter: func(d *request.Draft, id *request.Identity) error {
+				if id.Signing.EC == nil {
+					return errors.New("the TPP's key set has no EC P-256 key to sign ES256 with")
+				}
+				d.Alg, d.JWTHeader["alg"] = "ES256", "ES256"
+				d.JWTHeader["kid"], d.Key = id.Signing.ECKid(), id.Signing.EC
+				return nil
+			},
+			Expect:   judge.Success{Checks: []judge.BodyCheck{judge.ClientID}},
+			ExpectBy: map[string]judge.Expectation{"revolut": judge.Rejected{}},
+		},
+		{
+			ID: "JWS-05", Title: "Request JWT with a bad signature is rejected", Group: GroupJWS,
+			Ref:    "OB Directory SSA spec, request validation (RP signed by a key in the SSA's JWKS)",
+			Levels: All(MUST),
+			Alter:  tamperedSignature,
 			Expect: judge.Rejected{},
 		},
 		{
@@ -122,6 +159,25 @@ func moreJWSCases() []*Case {
 				return nil
 			},
 			Expect: judge.Rejected{},
+		},
+		{
+			ID: "JWS-11", Title: "Unreachable JWKS gives 400", Group: GroupJWS,
+			Ref:    "Revolut register-application, 400 Unreachable JWKS (OBErrorResponse1)",
+			Levels: All(MUST), Needs: []Capability{MintSSA},
+			Variants: []Variant{
+				{Name: "closed-port", Title: "connection refused", Needs: []Capability{LoopbackTarget},
+					Alter: jwksURL(func(p request.Probes) string { return p.ClosedPort })},
+				{Name: "invalid-name", Title: "host name under .invalid",
+					Alter: jwksURL(func(p request.Probes) string { return p.Invalid })},
+				{Name: "blackhole", Title: "server accepts and never answers", Needs: []Capability{LoopbackTarget},
+					Alter: jwksURL(func(p request.Probes) string { return p.Blackhole })},
+				{Name: "not-found", Title: "JWKS URL answers 404", Needs: []Capability{LoopbackTarget},
+					Alter: jwksURL(func(p request.Probes) string { return p.NotFound })},
+			},
+			Expect: judge.Rejected{NoAnswerFails: true},
+			ExpectBy: map[string]judge.Expectation{
+				"revolut": judge.Rejected{ErrorCode: revolutJWKSErrorCode, MentionsJWKSURL: true, NoAnswerFails: true},
+			},
 		},
 		{
 			ID: "JWS-12", Title: "JWKS URL serving HTML instead of a key set is rejected", Group: GroupJWS,

@@ -1,78 +1,11 @@
 package catalogue
 
 import (
-	"errors"
-
 	"github.com/dcrconform/dcrconform/internal/judge"
-	"github.com/dcrconform/dcrconform/internal/profile"
-	"github.com/dcrconform/dcrconform/internal/request"
 )
 
-func moreHappyCases() []*Case {
-	return []*Case{
-		{
-			ID: "HP-05", Title: "A subset of the SSA's redirect URIs can be registered", Group: GroupHappy,
-			Ref:    "OBIE DCR v3.1 data dictionary, redirect_uris (equal to or a subset of software_redirect_uris)",
-			Levels: All(MUST),
-			Alter: func(d *request.Draft, id *request.Identity) error {
-				if len(id.RedirectURIs) == 0 {
-					return errors.New("the identity has no redirect URIs")
-				}
-				d.Claims["redirect_uris"] = []any{id.RedirectURIs[0]}
-				return nil
-			},
-			Expect: judge.Success{Checks: []judge.BodyCheck{judge.ClientID, judge.Echoes("redirect_uris")}},
-		},
-		{
-			ID: "HP-06", Title: "Scope values in another order are accepted", Group: GroupHappy,
-			Ref:    "OIDF brazildcr-happy-flow-variant-2 (scope members in a different order); RFC 6749 3.3",
-			Levels: All(SHOULD),
-			Alter: func(d *request.Draft, id *request.Identity) error {
-				values, _, ok := profile.DecodeScope(d.Claims["scope"])
-				if !ok {
-					return errors.New("the happy-path scope is neither a string nor an array")
-				}
-				for i, j := 0, len(values)-1; i < j; i, j = i+1, j-1 {
-					values[i], values[j] = values[j], values[i]
-				}
-				d.Claims["scope"] = id.Profile.EncodeScope(values)
-				return nil
-			},
-			Expect: judge.Success{Checks: []judge.BodyCheck{judge.ClientID, judge.Echoes("scope")}},
-		},
-		{
-			// Revolut allows several applications per transport certificate. The engine sends
-			// one built request twice; Revolut does not use jti, so without one the second send
-			// is a second registration, not a replay. OBIE requires jti, so there the same two
-			// sends would measure replay detection (CLM-11) instead; the case is Revolut's only.
-			ID: "HP-07", Title: "A second registration with the same SSA gets its own client", Group: GroupHappy,
-			Ref:    "Revolut FAQs and get-a-client-id (several applications per certificate; client_id at /token)",
-			Levels: Per("revolut", MUST),
-			Sends:  2,
-			Alter: func(d *request.Draft, id *request.Identity) error {
-				if id.Profile.RequireJTI {
-					return errors.New("the profile requires jti, so an identical second request is a replay")
-				}
-				delete(d.Claims, "jti")
-				return nil
-			},
-			Expect: judge.DistinctClients{},
-		},
-		{
-			ID: "HP-08", Title: "response_types may be omitted", Group: GroupHappy,
-			Ref:    "OBIE DCR v3.1 data dictionary, response_types (0..*, default code id_token)",
-			Levels: Per("obie", SHOULD),
-			Alter: func(d *request.Draft, _ *request.Identity) error {
-				delete(d.Claims, "response_types")
-				return nil
-			},
-			Expect: judge.Success{Checks: []judge.BodyCheck{judge.ClientID, judge.ResponseTypesDefault}},
-		},
-	}
-}
-
-// schemaCases judge the shape of responses. SCH-01 to SCH-07 look at the one happy-path
-// registration; SCH-08 provokes rejections. Error responses' media type is judged by every
+// schemaCases judge the shape of responses and what their members say: all but SCH-08 look at
+// the one happy-path registration; SCH-08 provokes rejections. Error responses' media type is judged by every
 // rejection case too (Rejected checks it), so SCH-01 needs only the success side.
 func schemaCases() []*Case {
 	return []*Case{
@@ -141,6 +74,35 @@ func schemaCases() []*Case {
 			Ref:    "Revolut get-a-client-id (scope: openid required); create-a-jwt",
 			Levels: Per("revolut", MUST), Share: ShareRegister,
 			Expect: judge.Success{Checks: []judge.BodyCheck{judge.ScopeCoversRequired}},
+		},
+		{
+			// The only statement about these members beyond their JSON type is their unit: a
+			// millisecond timestamp is still a JSON integer, so the schema alone would pass it.
+			ID: "SCH-11", Title: "iat and exp are whole seconds since the epoch", Group: GroupSchema,
+			Ref:    "Revolut register-application and get-a-client-id (iat, exp: seconds, Unix timestamp); OBIE DCR v3.1 data dictionary, iat (integer epoch seconds); RFC 7519 2 (NumericDate)",
+			Levels: All(MUST), Share: ShareRegister,
+			Expect: judge.Success{Checks: []judge.BodyCheck{judge.EpochSeconds}},
+		},
+		{
+			// iss, iat and exp describe "the JWT": the registration request. The response
+			// carries the registered request's claims, so they come back as sent.
+			ID: "SCH-12", Title: "iss, iat and exp are the request JWT's", Group: GroupSchema,
+			Ref:    "Revolut register-application (iss: the principal that issued the JWT; iat: the time the JWT was issued; exp); OBIE DCR v3.1 (response carries the request's claims)",
+			Levels: All(MUST), Share: ShareRegister,
+			Expect: judge.Success{Checks: []judge.BodyCheck{judge.Echoes("iss", "iat", "exp")}},
+		},
+		{
+			ID: "SCH-13", Title: "org_jwks_endpoint is the software statement's JWKS URL", Group: GroupSchema,
+			Ref:    "Revolut register-application (org_jwks_endpoint: where the TPP has uploaded its JWKS) and get-a-client-id (your JWKs endpoint); OBIE DCR v3.1 (SSA claims returned)",
+			Levels: All(MUST), Share: ShareRegister,
+			Expect: judge.Success{Checks: []judge.BodyCheck{judge.JWKSEndpointFromSSA}},
+		},
+		{
+			// Revolut returns org_jwks_endpoint alone of the statement's claims (SCH-13).
+			ID: "SCH-14", Title: "The software statement's claims are returned as top-level members", Group: GroupSchema,
+			Ref:    "OBIE DCR v3.1 (the response carries the SSA's claims flattened at the top level)",
+			Levels: Per("obie", SHOULD), Share: ShareRegister,
+			Expect: judge.Success{Checks: []judge.BodyCheck{judge.SSAClaimsFlattened}},
 		},
 	}
 }

@@ -41,6 +41,8 @@ const (
 	LoopbackTarget Capability = "loopback-target"
 	// UntrustedCert: a client certificate the target does not trust is available.
 	UntrustedCert Capability = "untrusted-cert"
+	// ECSigningKey: the TPP's key set has an EC P-256 key beside the RSA one, for ES256.
+	ECSigningKey Capability = "ec-signing-key"
 	// TokenEndpoint, ManageGet, ManagePut and ManageDelete: the target offers the token
 	// endpoint and GET, PUT and DELETE /register/{ClientId} (optional in OBIE). A target that
 	// declares one absent makes its cases not applicable, never skipped MUST cases.
@@ -306,7 +308,8 @@ func Select(items []Item, patterns []string) ([]Item, error) {
 			if part == "" {
 				continue
 			}
-			expr := "^" + strings.ReplaceAll(strings.ReplaceAll(regexp.QuoteMeta(part), `\*`, ".*"), `\?`, ".") + "(/.*)?$"
+			// Case-insensitive: `--cases 'jws-*'` means what `JWS-*` means.
+			expr := "(?i)^" + strings.ReplaceAll(strings.ReplaceAll(regexp.QuoteMeta(part), `\*`, ".*"), `\?`, ".") + "(/.*)?$"
 			re, err := regexp.Compile(expr)
 			if err != nil {
 				return nil, fmt.Errorf("case pattern %q: %w", part, err)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dcrconform/dcrconform/internal/judge"
 	"github.com/dcrconform/dcrconform/internal/profile"
 )
 
@@ -33,12 +34,49 @@ func TestValidateRejectsMalformedRecords(t *testing.T) {
 		"no expect":     func(c *Catalogue) { c.Cases[0].Expect = nil },
 		"bad variant":   func(c *Catalogue) { c.Cases[0].Variants = []Variant{{Name: "Bad Name"}} },
 		"shared+repeat": func(c *Catalogue) { c.Cases[0].Share, c.Cases[0].Sends = "x", 2 },
+		"unknown group": func(c *Catalogue) { c.Cases[0].Group = "happy" },
+		"no group":      func(c *Catalogue) { c.Cases[0].Group = "" },
+		"expectation for a profile without a level": func(c *Catalogue) {
+			c.Cases[0].Levels = Per("revolut", MUST)
+			c.Cases[0].ExpectBy = map[string]judge.Expectation{"obie-3.2": judge.Rejected{}}
+		},
+		"After naming a later case": func(c *Catalogue) {
+			c.Cases[0].After = "HP-98"
+			later := good()
+			later.ID = "HP-98"
+			c.Cases = append(c.Cases, later)
+		},
 	} {
 		c := &Catalogue{Cases: []*Case{good()}}
 		mutate(c)
 		if err := c.Validate(); err == nil {
 			t.Errorf("%s: Validate accepted a malformed catalogue", name)
 		}
+	}
+}
+
+// TestEachGroupFunctionBuildsOneGroup holds the catalogue's layout: each group's cases come from
+// one function in one file (cases_<group>.go), so a new case has one obvious place to go and a
+// group's cases can be read side by side.
+func TestEachGroupFunctionBuildsOneGroup(t *testing.T) {
+	byGroup := map[string][]*Case{
+		GroupTransport: transportCases(), GroupHappy: happyCases(), GroupSchema: schemaCases(), GroupJWS: jwsCases(),
+		GroupClaims: claimCases(), GroupSSA: ssaCases(), GroupHTTP: httpCases(), GroupManage: manageCases(),
+	}
+	if len(byGroup) != len(Groups) {
+		t.Fatalf("%d group functions for %d groups", len(byGroup), len(Groups))
+	}
+	total := 0
+	for group, cases := range byGroup {
+		total += len(cases)
+		for _, k := range cases {
+			if k.Group != group {
+				t.Errorf("%s is built with the %s cases but belongs to group %s", k.ID, group, k.Group)
+			}
+		}
+	}
+	if n := len(Default().Cases); n != total {
+		t.Errorf("Default() has %d cases, the group functions %d", n, total)
 	}
 }
 

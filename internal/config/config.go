@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -44,6 +43,9 @@ type File struct {
 	Signing struct {
 		Key string `yaml:"key,omitempty"`
 		Kid string `yaml:"kid,omitempty"`
+		// ECKey is an optional EC P-256 key of the same TPP, published beside the RSA key under
+		// the kid "<kid>-es256", for the ES256 case (JWS-04).
+		ECKey string `yaml:"ec_key,omitempty"`
 	} `yaml:"signing,omitempty"`
 	SSA struct {
 		// Mode is self-signed, directory or supplied.
@@ -94,6 +96,9 @@ type JWKSHost struct {
 type Config struct {
 	Path    string
 	Profile profile.Profile
+	// SecretDir holds the private files written for key material given in variables ("" when
+	// none); Close removes it.
+	SecretDir string
 	// FileProfile is the profile the file itself names ("" when it names none).
 	FileProfile          string
 	RegistrationEndpoint string
@@ -104,6 +109,7 @@ type Config struct {
 	UntrustedKey         string
 	SigningKey           string
 	SigningKid           string
+	SigningECKey         string
 	SSAMode              string
 	SSAFile              string
 	DirectoryKey         string
@@ -132,6 +138,13 @@ type Config struct {
 // safefile cap (MaxConfig for the config, MaxPEM for keys and certificates, MaxSSA for ssa.file):
 // a device, a FIFO or a huge file is refused here, before anything reads it.
 func Load(path, profileOverride string) (*Config, error) {
+	return LoadWith(path, profileOverride, os.LookupEnv)
+}
+
+// LoadWith is Load with the environment given: lookup is os.LookupEnv in use, a map in tests.
+// The layers apply in a documented order: the file, ${NAME} references in its values, then the
+// DCRCONFORM_* variables; the CLI's flags come last.
+func LoadWith(path, profileOverride string, lookup func(string) (string, bool)) (*Config, error) {
 	data, err := safefile.ReadFile(path, safefile.MaxConfig)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
@@ -139,20 +152,42 @@ func Load(path, profileOverride string) (*Config, error) {
 		}
 		return nil, fmt.Errorf("config %s: %s", path, safefile.Reason(err))
 	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, fmt.Errorf("config %s: not valid YAML: %s", path, printable.String(oneLine(err.Error()), 300))
+	}
+	if len(root.Content) > 0 && root.Content[0].Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("config %s: not valid YAML for a target config: the document is not a mapping of fields (see fixtures/target.example.yaml)", path)
+	}
+	problems := append(unknownFields(&root), substitute(&root, "", lookup)...)
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("config %s: %s", path, printable.String(strings.Join(problems, "; "), 2000))
+	}
 	var f File
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("config %s: not valid YAML for a target config: %s", path, printable.String(oneLine(err.Error()), 300))
+	if len(root.Content) > 0 {
+		if err := root.Decode(&f); err != nil {
+			return nil, fmt.Errorf("config %s: a value has the wrong type: %s", path, printable.String(oneLine(err.Error()), 300))
+		}
+	}
+	if problems := applyEnv(&f, lookup); len(problems) > 0 {
+		return nil, fmt.Errorf("config %s: %s", path, strings.Join(problems, "; "))
 	}
 	abs, _ := filepath.Abs(path)
-	return f.validate(abs, profileOverride)
+	return f.validate(abs, profileOverride, lookup)
 }
 
-func (f *File) validate(path, profileOverride string) (*Config, error) {
+// Close removes the private files the config wrote for key material given in variables.
+func (c *Config) Close() {
+	if c != nil && c.SecretDir != "" {
+		os.RemoveAll(c.SecretDir)
+	}
+}
+
+func (f *File) validate(path, profileOverride string, lookup func(string) (string, bool)) (*Config, error) {
 	dir := filepath.Dir(path)
 	var problems []string
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	secretDir := ""
 	fileOf := func(field, p string, required bool, max int64) string {
 		if p == "" {
 			if required {
@@ -160,10 +195,19 @@ func (f *File) validate(path, profileOverride string) (*Config, error) {
 			}
 			return ""
 		}
+		np, d, err := pemFromEnv(field, p, secretDir, lookup)
+		if d != "" {
+			secretDir = d
+		}
+		if err != nil {
+			bad("%v", err)
+			return ""
+		}
+		p = np
 		if !filepath.IsAbs(p) {
 			p = filepath.Join(dir, p)
 		}
-		err := safefile.Check(p, max)
+		err = safefile.Check(p, max)
 		var pe *fs.PathError
 		switch {
 		case err == nil:
@@ -200,6 +244,7 @@ func (f *File) validate(path, profileOverride string) (*Config, error) {
 	c.UntrustedKey = file("transport.untrusted_key", f.Transport.UntrustedKey, c.UntrustedCert != "")
 	c.SigningKey = file("signing.key", f.Signing.Key, true)
 	c.SigningKid = f.Signing.Kid
+	c.SigningECKey = fileOf("signing.ec_key", f.Signing.ECKey, false, safefile.MaxPEM)
 	c.SSAMode = f.SSA.Mode
 	if c.SSAMode == "" {
 		c.SSAMode = "self-signed"
@@ -268,7 +313,9 @@ func (f *File) validate(path, profileOverride string) (*Config, error) {
 	} else if u, err := url.Parse(c.TokenEndpoint); err != nil || u.Scheme != "https" || u.Host == "" {
 		bad("management.token_endpoint must be an https URL")
 	}
+	c.SecretDir = secretDir
 	if len(problems) > 0 {
+		c.Close()
 		return nil, fmt.Errorf("config %s: %s", path, strings.Join(problems, "; "))
 	}
 	return c, nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"sync"
 
 	"github.com/dcrconform/dcrconform/internal/catalogue"
 	"github.com/dcrconform/dcrconform/internal/judge"
@@ -30,6 +31,13 @@ type CleanupResult struct {
 // is listed as left behind with the reason, for the report and the manifest. It runs after
 // the cases, also when they failed or the run was interrupted, under its own context.
 func (env *Env) Cleanup(ctx context.Context) CleanupResult {
+	return env.CleanupParallel(ctx, 1)
+}
+
+// CleanupParallel is Cleanup with up to par deletions in flight: against a slow bank the
+// clients of a run would otherwise be deleted one round trip pair at a time. The result lists
+// clients in ID order whatever the order they were deleted in.
+func (env *Env) CleanupParallel(ctx context.Context, par int) CleanupResult {
 	env.mu.Lock()
 	var pending []string
 	for id, deleted := range env.clients {
@@ -39,10 +47,26 @@ func (env *Env) Cleanup(ctx context.Context) CleanupResult {
 	}
 	env.mu.Unlock()
 	sort.Strings(pending)
+	if par < 1 {
+		par = 1
+	}
+	why := make([]string, len(pending))
+	sem := make(chan struct{}, par)
+	var wg sync.WaitGroup
+	for i, id := range pending {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			why[i] = env.deleteClient(ctx, id)
+		}()
+	}
+	wg.Wait()
 	res := CleanupResult{Deleted: []string{}}
-	for _, id := range pending {
-		if why := env.deleteClient(ctx, id); why != "" {
-			res.Left = append(res.Left, LeftClient{ClientID: id, Reason: why})
+	for i, id := range pending {
+		if why[i] != "" {
+			res.Left = append(res.Left, LeftClient{ClientID: id, Reason: why[i]})
 			continue
 		}
 		res.Deleted = append(res.Deleted, id)

@@ -334,6 +334,7 @@ var capabilityHelp = map[catalogue.Capability]string{
 	catalogue.LoopbackTarget: "the target is not on this machine, and loopback probes must never be sent to a remote bank",
 	catalogue.UntrustedCert:  "no untrusted client certificate is configured",
 	catalogue.TokenEndpoint:  "the config's management.token is false",
+	catalogue.ECSigningKey:   "the TPP's key set has no EC P-256 key to sign ES256 with; set signing.ec_key",
 	catalogue.ManageGet:      "the config's management.get is false",
 	catalogue.ManagePut:      "the config's management.put is false",
 	catalogue.ManageDelete:   "the config's management.delete is false",

@@ -5,6 +5,8 @@ package harness
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
@@ -73,6 +75,8 @@ type Run struct {
 	Files Files
 	// ConfigProfile is the profile the config file names (before any --profile override).
 	ConfigProfile string
+	// Effective is the configuration in use, for the console ("" lines for the embedded bank).
+	Effective []string
 	// RequestTimeout bounds each call of the run.
 	RequestTimeout time.Duration
 	closers        []func()
@@ -245,6 +249,7 @@ func prepareEmbedded(o Options) (*Run, error) {
 	run.Env, err = newEnv(p, id, client.Options{Roots: keys.CAPool(), Transport: keys.Transport.TLSCertificate(),
 		Untrusted: &untrusted, Timeout: timeout, Rate: o.Rate}, map[catalogue.Capability]bool{
 		catalogue.MintSSA: true, catalogue.LoopbackTarget: true, catalogue.UntrustedCert: true,
+		catalogue.ECSigningKey:  keys.Signing.EC != nil,
 		catalogue.TokenEndpoint: true, catalogue.ManageGet: true, catalogue.ManagePut: true, catalogue.ManageDelete: !o.NoDelete,
 	}, o.Strict)
 	if err != nil {
@@ -259,7 +264,15 @@ func prepareConfigured(ctx context.Context, o Options) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	run := &Run{Profile: cfg.Profile, ConfigProfile: cfg.FileProfile, Target: cfg.RegistrationEndpoint, RequestTimeout: cfg.RequestTimeout, Files: Files{CACert: cfg.CABundle,
+	ok := false
+	defer func() {
+		if !ok {
+			cfg.Close()
+		}
+	}()
+	// The run owns the config's private files and removes them on Close; until it is made,
+	// the deferred Close above does.
+	run := &Run{Effective: cfg.Effective(), closers: []func(){cfg.Close}, Profile: cfg.Profile, ConfigProfile: cfg.FileProfile, Target: cfg.RegistrationEndpoint, RequestTimeout: cfg.RequestTimeout, Files: Files{CACert: cfg.CABundle,
 		TransportCert: cfg.TransportCert, TransportKey: cfg.TransportKey, UntrustedCert: cfg.UntrustedCert, UntrustedKey: cfg.UntrustedKey}}
 	transport, err := pki.LoadIssued(cfg.TransportCert, cfg.TransportKey)
 	if err != nil {
@@ -268,6 +281,17 @@ func prepareConfigured(ctx context.Context, o Options) (*Run, error) {
 	signing, err := pki.LoadSigningKey(cfg.SigningKey, cfg.SigningKid)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.SigningECKey != "" {
+		k, err := pki.LoadPrivateKey(cfg.SigningECKey)
+		if err != nil {
+			return nil, fmt.Errorf("signing.ec_key: %w", err)
+		}
+		ec, ok := k.(*ecdsa.PrivateKey)
+		if !ok || ec.Curve != elliptic.P256() {
+			return nil, fmt.Errorf("signing.ec_key %s: ES256 needs an EC P-256 key", cfg.SigningECKey)
+		}
+		signing.EC = ec
 	}
 	var roots *x509.CertPool // nil: the system roots
 	if cfg.CABundle != "" {
@@ -350,6 +374,7 @@ func prepareConfigured(ctx context.Context, o Options) (*Run, error) {
 		catalogue.MintSSA:        cfg.SSAMode != string(request.SSASupplied),
 		catalogue.LoopbackTarget: loopback,
 		catalogue.UntrustedCert:  true,
+		catalogue.ECSigningKey:   signing.EC != nil,
 		catalogue.TokenEndpoint:  cfg.OffersToken,
 		catalogue.ManageGet:      cfg.OffersGet,
 		catalogue.ManagePut:      cfg.OffersPut,
@@ -359,6 +384,7 @@ func prepareConfigured(ctx context.Context, o Options) (*Run, error) {
 		run.Close()
 		return nil, err
 	}
+	ok = true
 	return run, nil
 }
 
@@ -371,7 +397,13 @@ func newEnv(p profile.Profile, id *request.Identity, co client.Options, caps map
 }
 
 func startJWKSHost(addr string, keys *pki.Set, cert tls.Certificate) (*jwkshost.Host, error) {
-	doc, err := jose.PublicJWKS(jose.PublicKey{Key: &keys.Signing.Key.PublicKey, Kid: keys.Signing.Kid, Alg: "PS256", Use: "sig"})
+	published := []jose.PublicKey{{Key: &keys.Signing.Key.PublicKey, Kid: keys.Signing.Kid, Alg: "PS256", Use: "sig"}}
+	if ec := keys.Signing.EC; ec != nil {
+		// The EC key sits beside the RSA one so the ES256 case (JWS-04) can be verified; the
+		// happy path keeps signing PS256.
+		published = append(published, jose.PublicKey{Key: &ec.PublicKey, Kid: keys.Signing.ECKid(), Alg: "ES256", Use: "sig"})
+	}
+	doc, err := jose.PublicJWKS(published...)
 	if err != nil {
 		return nil, fmt.Errorf("build JWKS: %w", err)
 	}

@@ -152,6 +152,35 @@ func ParsePublicJWK(data []byte) (crypto.PublicKey, string, error) {
 	return raw, k.KeyID(), nil
 }
 
+// ParsePrivateJWK parses one JWK document holding a private RSA or EC P-256 key (a key file a
+// TPP may be given in that form) and returns the key and its kid ("" when absent). Symmetric
+// keys, sets and other curves are refused. Errors never quote the key's members.
+func ParsePrivateJWK(data []byte) (crypto.Signer, string, error) {
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(data, &members); err != nil || members == nil {
+		return nil, "", errors.New("JWK is not a JSON object")
+	}
+	if _, isSet := members["keys"]; isSet {
+		return nil, "", errors.New("JWK: got a JWK set; want a single key")
+	}
+	k, err := jwk.ParseKey(data)
+	if err != nil {
+		return nil, "", errors.New("JWK does not parse as a key")
+	}
+	var raw any
+	if err := k.Raw(&raw); err != nil {
+		return nil, "", errors.New("JWK: the key material does not parse")
+	}
+	signer, ok := raw.(crypto.Signer)
+	if !ok {
+		return nil, "", errors.New("JWK: not a private RSA or EC key")
+	}
+	if _, err := AlgFor(signer.Public()); err != nil {
+		return nil, "", fmt.Errorf("JWK: %w", err)
+	}
+	return signer, k.KeyID(), nil
+}
+
 // SignPayload signs exact bytes as a compact JWS with the algorithm AlgFor picks for the key.
 // The protected header carries alg, kid (when given) and, when typ is not empty, typ.
 func SignPayload(key crypto.Signer, kid, typ string, payload []byte) (string, error) {

@@ -235,6 +235,17 @@ func Answer(p profile.Profile, ex *client.Exchange) string {
 	s := fmt.Sprint(ex.Response.Status)
 	b := body(ex)
 	codes, messages := errorCodes(p, b)
+	if len(codes) == 0 && len(messages) == 0 && b != nil {
+		// Not the profile's registration error format: an OAuth error from a token or
+		// management endpoint, or a bank that answers in the other format. Its words still count.
+		other := p
+		if p.ErrorFormat == profile.RFC7591 {
+			other.ErrorFormat = profile.OBErrorResponse1
+		} else {
+			other.ErrorFormat = profile.RFC7591
+		}
+		codes, messages = errorCodes(other, b)
+	}
 	if b == nil {
 		// Not the profile's error format: an HTML page from a gateway, plain text. Its start
 		// still says more than the status alone.

@@ -142,6 +142,17 @@ func transport(j *Judgement, ex *client.Exchange, expected string) bool {
 	return true
 }
 
+// answered is the prelude every expectation shares: a call without a response is judged by
+// transport (and the judgement is then complete: false); one with a response has its
+// observation recorded (true).
+func answered(j *Judgement, c *Context, ex *client.Exchange, expected string) bool {
+	if transport(j, ex, expected) {
+		return false
+	}
+	j.Observation = observeRejection(c, ex)
+	return true
+}
+
 // unproven reports whether a call without a response says nothing about the target.
 func unproven(ex *client.Exchange) bool {
 	return ex.Failure == "" || ex.Failure.HarnessSide() || ex.Failure.NoAnswer()

@@ -23,10 +23,9 @@ type TokenIssued struct{}
 func (TokenIssued) Judge(c *Context) Judgement {
 	var j Judgement
 	ex := c.Last()
-	if transport(&j, ex, "200 token response") {
+	if !answered(&j, c, ex, "200 token response") {
 		return j
 	}
-	j.Observation = observeRejection(c, ex)
 	if !status(&j, ex, http.StatusOK) {
 		return j
 	}
@@ -52,10 +51,9 @@ type ClientRead struct{}
 func (ClientRead) Judge(c *Context) Judgement {
 	var j Judgement
 	ex := c.Last()
-	if transport(&j, ex, "200 and the registered client") {
+	if !answered(&j, c, ex, "200 and the registered client") {
 		return j
 	}
-	j.Observation = observeRejection(c, ex)
 	if !status(&j, ex, http.StatusOK) {
 		return j
 	}
@@ -93,10 +91,9 @@ type Unauthorized struct{}
 func (Unauthorized) Judge(c *Context) Judgement {
 	var j Judgement
 	ex := c.Last()
-	if transport(&j, ex, "401") {
+	if !answered(&j, c, ex, "401") {
 		return j
 	}
-	j.Observation = observeRejection(c, ex)
 	status(&j, ex, http.StatusUnauthorized)
 	challenge := ex.Response.Header.Get("WWW-Authenticate")
 	j.add("WWW-Authenticate", strings.HasPrefix(strings.ToLower(strings.TrimSpace(challenge)), "bearer"), "a Bearer challenge", quoteOrNone(challenge))
@@ -124,10 +121,9 @@ func (Forbidden) Judge(c *Context) Judgement {
 		return j
 	}
 	ex := c.Last()
-	if transport(&j, ex, "403") {
+	if !answered(&j, c, ex, "403") {
 		return j
 	}
-	j.Observation = observeRejection(c, ex)
 	status(&j, ex, http.StatusForbidden)
 	if c.Profile.ErrorFormat == profile.OBErrorResponse1 {
 		codes, _ := errorCodes(c.Profile, body(ex))
@@ -163,10 +159,9 @@ func (e UnknownClient) Judge(c *Context) Judgement {
 		return j
 	}
 	probe := c.Exchanges[1]
-	if transport(&j, probe, "401") {
+	if !answered(&j, c, probe, "401") {
 		return j
 	}
-	j.Observation = observeRejection(c, probe)
 	allowed := []int{http.StatusUnauthorized}
 	if !e.Revokes {
 		allowed = append(allowed, http.StatusForbidden)
@@ -199,10 +194,9 @@ type Updated struct{}
 func (Updated) Judge(c *Context) Judgement {
 	var j Judgement
 	put := c.Exchanges[0]
-	if transport(&j, put, "200") {
+	if !answered(&j, c, put, "200") {
 		return j
 	}
-	j.Observation = observeRejection(c, put)
 	if !status(&j, put, http.StatusOK) {
 		return j
 	}
@@ -238,10 +232,9 @@ type StatusOnly struct {
 func (e StatusOnly) Judge(c *Context) Judgement {
 	var j Judgement
 	ex := c.Last()
-	if transport(&j, ex, statusList(e.Statuses)) {
+	if !answered(&j, c, ex, statusList(e.Statuses)) {
 		return j
 	}
-	j.Observation = observeRejection(c, ex)
 	status(&j, ex, e.Statuses...)
 	return j
 }

@@ -95,15 +95,11 @@ type AnswersStatus struct {
 
 // Judge implements Expectation.
 func (e AnswersStatus) Judge(c *Context) Judgement {
-	var j Judgement
-	ex := c.Last()
-	if transport(&j, ex, statusList(e.Statuses)) {
-		return j
+	j := StatusOnly(e).Judge(c)
+	if ex := c.Last(); ex.Response != nil {
+		rejectionUnproven(&j, c, ex)
+		noClientRegistered(&j, ex)
 	}
-	j.Observation = observeRejection(c, ex)
-	rejectionUnproven(&j, c, ex)
-	status(&j, ex, e.Statuses...)
-	noClientRegistered(&j, ex)
 	return j
 }
 

@@ -2,6 +2,8 @@ package pki
 
 import (
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
@@ -72,8 +74,8 @@ func LoadOrGenerate(dir string) (*Set, string, error) {
 // LoadDir reads a key set that WriteDir wrote and checks that it is whole and sound at now:
 // every file parses, each certificate matches its key, the server and transport certificates
 // chain to the set's CA and the untrusted one does not, the server certificate names loopback,
-// every certificate is valid for at least another day, and the JWT signing keys are RSA of at
-// least 2048 bits.
+// every certificate is valid for at least another day, the JWT signing keys are RSA of at
+// least 2048 bits, and the TPP's second signing key is ECDSA P-256.
 func LoadDir(dir string, now time.Time) (*Set, error) {
 	// Every file is read through one handle on the directory, so a set renamed into place by
 	// another run meanwhile cannot be read half from one set and half from the other.
@@ -124,6 +126,17 @@ func LoadDir(dir string, now time.Time) (*Set, error) {
 		}
 		keys[name] = &SigningKey{Key: rk, Kid: KidOf(&rk.PublicKey)}
 	}
+	// The TPP's EC key is part of a whole set: a set kept before it existed is replaced, not
+	// used without it, or the ES256 case could not run.
+	ek, err := readKey(root, Files.SigningEC)
+	if err != nil {
+		return nil, err
+	}
+	ec, ok := ek.(*ecdsa.PrivateKey)
+	if !ok || ec.Curve != elliptic.P256() {
+		return nil, fmt.Errorf("kept key set: %s is not an ECDSA P-256 key", Files.SigningEC)
+	}
+	keys[Files.Signing].EC = ec
 	if keys[Files.Signing].Key.Equal(keys[Files.Foreign].Key) || keys[Files.Signing].Key.Equal(keys[Files.Directory].Key) {
 		return nil, errors.New("kept key set: the signing key is also the foreign or directory key")
 	}

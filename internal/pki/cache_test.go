@@ -24,6 +24,17 @@ func TestKeySetIsKeptAndValidated(t *testing.T) {
 	if err != nil || again.Signing.Kid != first.Signing.Kid || !again.Transport.Cert.Equal(first.Transport.Cert) {
 		t.Fatalf("second run did not reuse the set: %v", err)
 	}
+	if again.Signing.EC == nil || !again.Signing.EC.Equal(first.Signing.EC) || again.Signing.ECKid() != first.Signing.ECKid() {
+		t.Fatal("the kept set lost the TPP's EC signing key")
+	}
+	// A set kept before the EC key existed is incomplete: it is replaced, not used without it.
+	ecFile := filepath.Join(dir, pki.Files.SigningEC)
+	ecPEM, _ := os.ReadFile(ecFile)
+	os.Remove(ecFile)
+	if _, err := pki.LoadDir(dir, time.Now()); err == nil {
+		t.Error("a set without the EC signing key was accepted")
+	}
+	os.WriteFile(ecFile, ecPEM, 0o600)
 	if _, err := pki.LoadDir(dir, time.Now().Add(40*24*time.Hour)); err == nil {
 		t.Error("a set past its certificates' end was accepted")
 	}

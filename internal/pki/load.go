@@ -1,12 +1,14 @@
 package pki
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
 
+	"github.com/dcrconform/dcrconform/internal/jose"
 	"github.com/dcrconform/dcrconform/internal/safefile"
 )
 
@@ -76,16 +78,24 @@ func LoadCertificate(path string) (*x509.Certificate, error) {
 	}
 }
 
-// LoadPrivateKey reads a PEM private key in PKCS#8, PKCS#1 (RSA) or SEC 1 (EC) form. Errors name
+// LoadPrivateKey reads a private key: PEM in PKCS#8, PKCS#1 (RSA) or SEC 1 (EC) form, or a JWK
+// document. Errors name
 // the file and the problem, never the key's bytes.
 func LoadPrivateKey(path string) (crypto.Signer, error) {
 	data, err := safefile.ReadFile(path, safefile.MaxPEM)
 	if err != nil {
 		return nil, fmt.Errorf("private key: %w", err)
 	}
+	if trimmed := bytes.TrimSpace(data); len(trimmed) > 0 && trimmed[0] == '{' {
+		key, _, err := jose.ParsePrivateJWK(trimmed)
+		if err != nil {
+			return nil, fmt.Errorf("private key %s: %v", path, err)
+		}
+		return key, nil
+	}
 	block, _ := pem.Decode(data)
 	if block == nil {
-		return nil, fmt.Errorf("private key %s: not PEM (expected a PRIVATE KEY block)", path)
+		return nil, fmt.Errorf("private key %s: not PEM (expected a PRIVATE KEY block) nor a JWK", path)
 	}
 	var key any
 	switch block.Type {

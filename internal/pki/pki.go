@@ -42,6 +42,29 @@ func (i Issued) TLSCertificate() tls.Certificate {
 type SigningKey struct {
 	Key *rsa.PrivateKey
 	Kid string
+	// EC, when set, is a second key of the same TPP, ECDSA P-256, published in the same JWKS
+	// under ECKid. Only the ES256 case signs with it: the happy path stays PS256, the one
+	// algorithm Revolut allows, and a key set with both kinds is what an OBIE TPP may publish.
+	EC *ecdsa.PrivateKey
+}
+
+// ECKid is the kid the EC key is published under: the RSA key's kid with an "-es256" suffix.
+// Deriving it keeps the TPP's two keys one identity: a run that changes the kid it signs under
+// changes both, so no request of the TPP keeps a kid the run meant to break.
+func (k SigningKey) ECKid() string {
+	if k.EC == nil {
+		return ""
+	}
+	return k.Kid + "-es256"
+}
+
+// NewECKey makes an ECDSA P-256 key.
+func NewECKey() (*ecdsa.PrivateKey, error) {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("generate EC key: %w", err)
+	}
+	return k, nil
 }
 
 // Set is every key and certificate a run needs. The embedded reference bank trusts CA for client
@@ -93,6 +116,9 @@ func Generate() (*Set, error) {
 	}
 	signing, err := NewSigningKey()
 	if err != nil {
+		return nil, err
+	}
+	if signing.EC, err = NewECKey(); err != nil {
 		return nil, err
 	}
 	foreign, err := NewSigningKey()
@@ -248,12 +274,12 @@ func serial() *big.Int {
 
 // Files names where a Set is written by WriteDir. Paths are relative to that directory.
 var Files = struct {
-	CA, CAKey, Server, ServerKey, Transport, TransportKey, Untrusted, UntrustedKey, Signing, Foreign, Directory string
+	CA, CAKey, Server, ServerKey, Transport, TransportKey, Untrusted, UntrustedKey, Signing, SigningEC, Foreign, Directory string
 }{
 	CA: "ca.pem", CAKey: "ca-key.pem", Server: "server.pem", ServerKey: "server-key.pem",
 	Transport: "transport.pem", TransportKey: "transport-key.pem",
 	Untrusted: "untrusted.pem", UntrustedKey: "untrusted-key.pem",
-	Signing: "signing-key.pem", Foreign: "foreign-key.pem", Directory: "directory-key.pem",
+	Signing: "signing-key.pem", SigningEC: "signing-ec-key.pem", Foreign: "foreign-key.pem", Directory: "directory-key.pem",
 }
 
 // WriteDir writes the set as PEM files (keys 0600) into dir, creating it 0700. Reports never point
@@ -276,6 +302,9 @@ func (s *Set) WriteDir(dir string) error {
 	}
 	if s.Untrusted != nil {
 		items = append(items, item{Files.Untrusted, s.Untrusted.Cert, s.Untrusted.Key})
+	}
+	if s.Signing.EC != nil {
+		items = append(items, item{Files.SigningEC, nil, s.Signing.EC})
 	}
 	if s.Foreign.Key != nil {
 		items = append(items, item{Files.Foreign, nil, s.Foreign.Key})

@@ -141,6 +141,12 @@ func TestGenerateSigningKeys(t *testing.T) {
 	if s.Signing.Key.Equal(s.Foreign.Key) {
 		t.Error("signing and foreign keys are the same key")
 	}
+	if s.Signing.EC == nil || s.Signing.EC.Curve != elliptic.P256() || s.Signing.ECKid() != s.Signing.Kid+"-es256" {
+		t.Error("the TPP's signing key has no EC P-256 partner under its derived kid")
+	}
+	if s.Signing.ECKid() == s.Signing.Kid {
+		t.Error("the EC and RSA signing keys share a kid")
+	}
 }
 
 // The pairs Generate makes work in a real TLS handshake, run over an in-memory pipe.
@@ -320,7 +326,8 @@ func TestWriteDirPartialSet(t *testing.T) {
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
-	if got, want := strings.Join(names, ","), "signing-key.pem,transport-key.pem,transport.pem"; got != want {
+	// The signing key carries its EC partner, so both are written.
+	if got, want := strings.Join(names, ","), "signing-ec-key.pem,signing-key.pem,transport-key.pem,transport.pem"; got != want {
 		t.Errorf("partial set wrote %s, want %s", got, want)
 	}
 }

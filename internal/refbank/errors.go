@@ -6,7 +6,7 @@ import (
 	"net/http"
 
 	"github.com/dcrconform/dcrconform/internal/profile"
-	"github.com/dcrconform/dcrconform/internal/request"
+	"github.com/dcrconform/dcrconform/internal/uuid"
 )
 
 // OBIE error codes the bank uses in OBErrorResponse1 bodies.
@@ -80,7 +80,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *rejection) {
 		}
 		body = map[string]any{
 			"Code":    code,
-			"Id":      request.NewJTI(),
+			"Id":      uuid.NewV4(),
 			"Message": "The registration request was rejected",
 			"Errors":  []any{map[string]any{"ErrorCode": r.ob, "Message": truncate(r.msg, 500)}},
 		}

@@ -26,4 +26,12 @@ var (
 	FaultPreferRequestMetadata = declare(Fault{Name: "prefer-request-metadata",
 		Description: "lets request metadata override the software statement's claims in the registration",
 		Profiles:    obieProfiles, Trips: []string{"SSA-13"}})
+	// The two ES256 faults bend the algorithm list the opposite ways each profile's documents
+	// rule out: Revolut allows PS256 alone, FAPI 1 (and so OBIE) lets a TPP sign with ES256.
+	FaultAcceptES256 = declare(Fault{Name: "accept-es256",
+		Description: "verifies ES256 registration requests although the profile allows PS256 only",
+		Profiles:    []string{"revolut"}, Trips: []string{"JWS-04"}})
+	FaultRefuseES256 = declare(Fault{Name: "refuse-es256",
+		Description: "refuses ES256 registration requests, verifying PS256 only, though FAPI 1 lets a TPP sign with ES256",
+		Profiles:    obieProfiles, Trips: []string{"JWS-04"}})
 )

@@ -50,11 +50,21 @@ func claimFaultCases(t *testing.T) []faultCase {
 			clean: rejected(rejection{rfc: badSSA, msg: "unsigned"}), faulty: succeeded},
 		{fault: refbank.FaultRequireSignedSSA, profiles: []string{"revolut"}, send: happy,
 			clean: succeeded, faulty: rejected(rejection{ob: obSignatureInvalid, msg: "unsigned"})},
+		{fault: refbank.FaultAcceptES256, profiles: []string{"revolut"}, send: es256,
+			clean: rejected(rejection{ob: obSignatureInvalid, msg: `alg "ES256"`}), faulty: succeeded},
+		{fault: refbank.FaultRefuseES256, profiles: []string{"obie-3.2"}, send: es256,
+			clean: succeeded, faulty: rejected(rejection{rfc: badMeta, msg: `alg "ES256"`})},
 		{fault: refbank.FaultPreferRequestMetadata, profiles: []string{"obie-3.2"},
 			send:  alter(func(d *request.Draft, _ *bankEnv) { d.Claims["software_client_name"] = "from the request" }),
 			clean: succeededWith("software_client_name", "dcrconform test TPP"), faulty: succeededWith("software_client_name", "from the request")},
 	}
 }
+
+// es256 signs the request ES256 with the TPP's EC key, which its JWKS publishes beside the RSA
+// key, so only the bank's algorithm policy decides the answer.
+var es256 = alter(func(d *request.Draft, _ *bankEnv) {
+	d.Alg, d.JWTHeader["alg"], d.JWTHeader["kid"], d.Key = "ES256", "ES256", keys.Signing.ECKid(), keys.Signing.EC
+})
 
 // TestRedirectURILimitInherited: Revolut, which documents no limit of its own, holds redirect
 // URIs to OBIE v3.1's 256 characters like the OBIE profiles.

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/dcrconform/dcrconform/internal/profile"
-	"github.com/dcrconform/dcrconform/internal/request"
+	"github.com/dcrconform/dcrconform/internal/uuid"
 )
 
 // Bounds on request claim values. Nothing in the data dictionaries comes near them (the longest
@@ -123,7 +123,7 @@ func oversized(v any, depth int) bool {
 // then says the client is already stored.
 func (s *Server) issueClientID(reg *registration) (id string, reused bool) {
 	if !s.fault(FaultReuseClientID) {
-		return request.NewJTI(), false
+		return uuid.NewV4(), false
 	}
 	// Deciding and recording under one lock keeps concurrent first registrations from each
 	// minting their own.
@@ -132,7 +132,7 @@ func (s *Server) issueClientID(reg *registration) (id string, reused bool) {
 	if id, ok := s.firstIDs[reg.ssa]; ok {
 		return id, true
 	}
-	id = request.NewJTI()
+	id = uuid.NewV4()
 	s.firstIDs[reg.ssa] = id
 	return id, false
 }

@@ -52,7 +52,8 @@ func runMain(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "generate keys:", err)
 		return 2
 	}
-	doc, err := jose.PublicJWKS(jose.PublicKey{Key: &keys.Signing.Key.PublicKey, Kid: keys.Signing.Kid, Alg: "PS256", Use: "sig"})
+	doc, err := jose.PublicJWKS(jose.PublicKey{Key: &keys.Signing.Key.PublicKey, Kid: keys.Signing.Kid, Alg: "PS256", Use: "sig"},
+		jose.PublicKey{Key: &keys.Signing.EC.PublicKey, Kid: keys.Signing.ECKid(), Alg: "ES256", Use: "sig"})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "build JWKS:", err)
 		return 2

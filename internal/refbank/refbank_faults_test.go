@@ -376,7 +376,7 @@ func sendEmbeddedJWK(t *testing.T, e *bankEnv) (*request.Prepared, *result) {
 // fault on, and checks both answers: the fault must change exactly the behaviour it names.
 func TestFaultsFlipBehaviour(t *testing.T) {
 	covered := map[string]bool{}
-	all := append(append(append(faultCases(), claimFaultCases(t)...), httpFaultCases()...), manageFaultCases()...)
+	all := append(append(append(append(faultCases(), claimFaultCases(t)...), httpFaultCases()...), manageFaultCases()...), responseFaultCases()...)
 	for _, fc := range all {
 		f, ok := refbank.LookupFault(fc.fault)
 		if !ok {

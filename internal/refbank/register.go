@@ -134,8 +134,8 @@ func (s *Server) checkHeader(h jose.Header) *rejection {
 	if alg == "none" && s.fault(FaultAcceptAlgNone) {
 		return nil
 	}
-	if !slices.Contains(s.cfg.Profile.RequestAlgs, alg) && !s.fault(FaultAcceptAnyAlg) && !s.acceptsHMAC(alg) {
-		return badMetadata(obSignatureInvalid, "JWS alg %q is not allowed (allowed: %s)", alg, strings.Join(s.cfg.Profile.RequestAlgs, ", "))
+	if !slices.Contains(s.requestAlgs(), alg) && !s.fault(FaultAcceptAnyAlg) && !s.acceptsHMAC(alg) {
+		return badMetadata(obSignatureInvalid, "JWS alg %q is not allowed (allowed: %s)", alg, strings.Join(s.requestAlgs(), ", "))
 	}
 	if _, ok := h["crit"]; ok && !s.fault(FaultIgnoreCrit) {
 		return badMetadata(obSignatureInvalid, "JWS crit header names extensions this server does not understand")
@@ -144,6 +144,19 @@ func (s *Server) checkHeader(h jose.Header) *rejection {
 		return badMetadata(obSignatureMissing, "JWS header has no kid")
 	}
 	return nil
+}
+
+// requestAlgs are the JWS algorithms the bank verifies a registration request with: the
+// profile's, as the ES256 faults bend them.
+func (s *Server) requestAlgs() []string {
+	algs := slices.Clone(s.cfg.Profile.RequestAlgs)
+	if s.fault(FaultAcceptES256) && !slices.Contains(algs, "ES256") {
+		algs = append(algs, "ES256")
+	}
+	if s.fault(FaultRefuseES256) {
+		algs = slices.DeleteFunc(algs, func(a string) bool { return a == "ES256" })
+	}
+	return algs
 }
 
 // verifySignature fetches the TPP's key set from the SSA's JWKS URL and verifies the request.
@@ -176,7 +189,7 @@ func (s *Server) verifySignature(ctx context.Context, token string, reg *registr
 	if s.acceptsHMAC(alg) {
 		return verifyHMACWithPublicKey(token, alg, set, reg)
 	}
-	allowed := s.cfg.Profile.RequestAlgs
+	allowed := s.requestAlgs()
 	if s.fault(FaultAcceptAnyAlg) {
 		allowed = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "HS256"}
 	}

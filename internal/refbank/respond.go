@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/dcrconform/dcrconform/internal/profile"
-	"github.com/dcrconform/dcrconform/internal/request"
+	"github.com/dcrconform/dcrconform/internal/uuid"
 )
 
 // echoed are the request claims a registration response carries back.
@@ -65,11 +65,7 @@ func (s *Server) clientDoc(reg *registration, clientID string) map[string]any {
 	} else {
 		body["client_id_issued_at"] = s.cfg.Now().Unix()
 		// OBIE: the response carries the SSA's claims flattened as top-level members.
-		for k, v := range reg.ssaClaims {
-			if _, taken := body[k]; !taken && !slices.Contains(statementOwnClaims, k) {
-				body[k] = v
-			}
-		}
+		s.flattenSSA(body, reg.ssaClaims)
 		if p.Name == "obie-3.1" {
 			delete(body, "client_id_issued_at")
 		}
@@ -77,6 +73,7 @@ func (s *Server) clientDoc(reg *registration, clientID string) map[string]any {
 	s.overlayRequest(body, reg)
 	s.bend(body)
 	s.bendResponse(body)
+	s.bendStatements(body)
 	if s.fault(FaultScopeDropsRequired) {
 		if v, _, ok := profile.DecodeScope(body["scope"]); ok {
 			kept := []string{}
@@ -121,7 +118,7 @@ func (s *Server) bend(body map[string]any) {
 		}
 	}
 	if s.fault(FaultIssueSecret) {
-		body["client_secret"] = request.NewJTI()
+		body["client_secret"] = uuid.NewV4()
 	}
 	if s.fault(FaultDropDN) {
 		delete(body, s.cfg.Profile.DNClaim)

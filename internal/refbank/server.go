@@ -57,6 +57,9 @@ type Config struct {
 	// harness's concurrency can be measured against it (serve --latency, make bench). The TLS
 	// handshake is not delayed.
 	Latency time.Duration
+	// AllowNonLoopback lets Addr be any address, for a bank run as a CI service; without it a
+	// non-loopback address is refused, so a stray flag never exposes a deliberately faulty bank.
+	AllowNonLoopback bool
 	// NoDelete makes the bank one that does not offer DELETE /register/{ClientId} (optional
 	// in OBIE): it answers 405.
 	NoDelete bool
@@ -96,8 +99,8 @@ func Start(cfg Config) (*Server, error) {
 	}
 	if host, _, err := net.SplitHostPort(addr); err != nil {
 		return nil, fmt.Errorf("reference bank: address %q: %v", addr, err)
-	} else if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return nil, fmt.Errorf("reference bank: listen address must be loopback (127.0.0.1, ::1 or localhost), got %q", host)
+	} else if ip := net.ParseIP(host); !cfg.AllowNonLoopback && host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, fmt.Errorf("reference bank: listen address must be loopback (127.0.0.1, ::1 or localhost), got %q; --allow-non-loopback runs it on another address", host)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -133,7 +136,7 @@ func (s *Server) serveDiscovery(addr string) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/.well-known/openid-configuration", s.discovery)
 	s.disc = &http.Server{
-		Handler:           mux,
+		Handler:           delayed(mux, s.cfg.Latency),
 		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{s.cfg.Cert}, MinVersion: tls.VersionTLS12},
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          log.New(io.Discard, "", 0),

@@ -4,7 +4,6 @@
 package request
 
 import (
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 	"github.com/dcrconform/dcrconform/internal/jose"
 	"github.com/dcrconform/dcrconform/internal/pki"
 	"github.com/dcrconform/dcrconform/internal/profile"
+	"github.com/dcrconform/dcrconform/internal/uuid"
 )
 
 // SSAMode says how the software statement is obtained.
@@ -281,13 +281,7 @@ func (d *Draft) SetSSAClaim(name string, v any) bool {
 }
 
 // NewJTI returns a random UUIDv4, the form OBIE requires for jti.
-func NewJTI() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = (b[6] & 0x0f) | 0x40
-	b[8] = (b[8] & 0x3f) | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
-}
+func NewJTI() string { return uuid.NewV4() }
 
 // StringsToAny converts a list of strings to the []any form a decoded JSON claim takes, so a built
 // claim compares equal to the same claim read back from a token.
