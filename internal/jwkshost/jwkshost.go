@@ -4,7 +4,9 @@
 package jwkshost
 
 import (
+	"crypto/rand"
 	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -19,6 +21,11 @@ type Host struct {
 	ln        net.Listener
 	blackhole net.Listener
 	closed    string
+	// path is where this host serves its key set: PathJWKS and a random token. A bank caches
+	// key sets by URL, and a long-lived bank (serve, a real sandbox) outlives runs: a probe of
+	// a later run that lands on a port an earlier run's host had (the closed port, the
+	// blackhole) must never name a URL the bank holds a cached, valid key set for.
+	path string
 
 	mu    sync.Mutex
 	conns []net.Conn
@@ -56,8 +63,15 @@ func Start(addr string, jwks []byte, cert tls.Certificate) (*Host, error) {
 		bh.Close()
 		return nil, err
 	}
+	token := make([]byte, 9)
+	if _, err := rand.Read(token); err != nil {
+		ln.Close()
+		bh.Close()
+		return nil, err
+	}
+	path := PathJWKS + "/" + hex.EncodeToString(token)
 	mux := http.NewServeMux()
-	mux.HandleFunc(PathJWKS, func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc(path, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(jwks)
 	})
@@ -75,6 +89,7 @@ func Start(addr string, jwks []byte, cert tls.Certificate) (*Host, error) {
 		ln:        ln,
 		blackhole: bh,
 		closed:    closed,
+		path:      path,
 	}
 	go func() { _ = h.srv.ServeTLS(ln, "", "") }()
 	h.wg.Add(1)
@@ -100,7 +115,7 @@ func (h *Host) swallow() {
 func (h *Host) base() string { return "https://" + h.ln.Addr().String() }
 
 // URL is where the JWKS is served.
-func (h *Host) URL() string { return h.base() + PathJWKS }
+func (h *Host) URL() string { return h.base() + h.path }
 
 // NotFoundURL answers 404.
 func (h *Host) NotFoundURL() string { return h.base() + PathNotFound }
@@ -109,11 +124,11 @@ func (h *Host) NotFoundURL() string { return h.base() + PathNotFound }
 func (h *Host) HTMLURL() string { return h.base() + PathHTML }
 
 // BlackholeURL accepts TCP connections and never answers.
-func (h *Host) BlackholeURL() string { return "https://" + h.blackhole.Addr().String() + PathJWKS }
+func (h *Host) BlackholeURL() string { return "https://" + h.blackhole.Addr().String() + h.path }
 
 // ClosedURL names a loopback port that was free when the host started and on which nothing
 // listens: connections are refused at once.
-func (h *Host) ClosedURL() string { return "https://" + h.closed + PathJWKS }
+func (h *Host) ClosedURL() string { return "https://" + h.closed + h.path }
 
 // InvalidURL names a host under the reserved .invalid TLD (RFC 6761 6.4), which never resolves.
 // It is the only unreachable form that is safe to send to a remote bank.
