@@ -211,6 +211,13 @@ func manageCases() []*Case {
 			Expect: judge.StatusOnly{Statuses: []int{http.StatusNoContent}},
 		},
 		{
+			ID: "MGT-11", Title: "DELETE where the bank does not offer it is 405", Group: GroupManage,
+			Ref:    "RFC 7592 2.3 (405 when deletion is not supported); OBIE DCR v3.2 swagger DELETE (405)",
+			Levels: All(MUST), Needs: []Capability{NoManageDelete}, After: "HP-04", Chain: chainLifecycle,
+			Calls:  []Call{{Alter: manage(http.MethodDelete, request.KeyClientID, request.KeyToken, nil)}},
+			Expect: judge.StatusOnly{Statuses: []int{http.StatusMethodNotAllowed}},
+		},
+		{
 			ID: "MGT-10", Title: "A deleted client is gone: GET, PUT, DELETE and tokens refused", Group: GroupManage,
 			Ref:    "OBIE DCR v3.1 (deleted client: 401); OIDF brazildcr-client-delete; OBIE conformance DCR-003",
 			Levels: All(MUST), Needs: []Capability{ManageDelete}, After: "MGT-09", Chain: chainLifecycle,

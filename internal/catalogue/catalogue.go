@@ -50,13 +50,15 @@ const (
 	ManageGet     Capability = "manage-get"
 	ManagePut     Capability = "manage-put"
 	ManageDelete  Capability = "manage-delete"
+	// NoManageDelete: the target declares it does not offer DELETE, so a DELETE must get 405.
+	NoManageDelete Capability = "no-manage-delete"
 )
 
 // Optional reports whether a capability is an operation the target may lawfully not offer, so
 // that lacking it makes a case not applicable rather than skipped.
 func (c Capability) Optional() bool {
 	switch c {
-	case TokenEndpoint, ManageGet, ManagePut, ManageDelete:
+	case TokenEndpoint, ManageGet, ManagePut, ManageDelete, NoManageDelete:
 		return true
 	}
 	return false

@@ -19,7 +19,6 @@ type Omission struct {
 var Omitted = []Omission{
 	{"JWS-13", "JWKS weak transport (http, TLS < 1.2)", "the loopback JWKS host serves TLS 1.2+ only, so a lax bank cannot be told from a strict one over loopback"},
 	{"SSA-11", "JWKS URL off the directory host", "the embedded directory is a signing key with no keystore host, so an off-directory URL cannot be told from the harness's own"},
-	{"MGT-11", "DELETE where the bank does not support it (405)", "a bank without DELETE is declared in the config (management.delete: false), which makes the DELETE cases not applicable; probing it for a 405 would delete the client on a bank that does support it"},
 }
 
 // Markdown renders the catalogue as docs/CASES.md. It is generated, never edited by hand; a test

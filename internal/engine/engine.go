@@ -338,6 +338,7 @@ var capabilityHelp = map[catalogue.Capability]string{
 	catalogue.ManageGet:      "the config's management.get is false",
 	catalogue.ManagePut:      "the config's management.put is false",
 	catalogue.ManageDelete:   "the config's management.delete is false",
+	catalogue.NoManageDelete: "the target offers DELETE; this case is for a bank that declares it does not (management.delete: false)",
 }
 
 func verdict(level catalogue.Level, j judge.Judgement, strict bool) (Verdict, string) {

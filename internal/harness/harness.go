@@ -180,6 +180,13 @@ func prepareEmbedded(o Options) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A fault of a bank without DELETE makes the bank one: its case applies to no other.
+	noDelete := o.NoDelete
+	for name := range faults {
+		if f, ok := refbank.LookupFault(name); ok && f.NoDelete {
+			noDelete = true
+		}
+	}
 	keys, keyDir := o.Keys, o.KeyDir
 	switch {
 	case keys == nil:
@@ -216,7 +223,7 @@ func prepareEmbedded(o Options) (*Run, error) {
 		JWKSTimeout: o.JWKSTimeout,
 		Faults:      faults,
 		Latency:     o.Latency,
-		NoDelete:    o.NoDelete,
+		NoDelete:    noDelete,
 	})
 	if err != nil {
 		run.Close()
@@ -250,7 +257,7 @@ func prepareEmbedded(o Options) (*Run, error) {
 		Untrusted: &untrusted, Timeout: timeout, Rate: o.Rate}, map[catalogue.Capability]bool{
 		catalogue.MintSSA: true, catalogue.LoopbackTarget: true, catalogue.UntrustedCert: true,
 		catalogue.ECSigningKey:  keys.Signing.EC != nil,
-		catalogue.TokenEndpoint: true, catalogue.ManageGet: true, catalogue.ManagePut: true, catalogue.ManageDelete: !o.NoDelete,
+		catalogue.TokenEndpoint: true, catalogue.ManageGet: true, catalogue.ManagePut: true, catalogue.ManageDelete: !noDelete, catalogue.NoManageDelete: noDelete,
 	}, o.Strict)
 	if err != nil {
 		run.Close()
@@ -379,6 +386,7 @@ func prepareConfigured(ctx context.Context, o Options) (*Run, error) {
 		catalogue.ManageGet:      cfg.OffersGet,
 		catalogue.ManagePut:      cfg.OffersPut,
 		catalogue.ManageDelete:   cfg.OffersDelete,
+		catalogue.NoManageDelete: !cfg.OffersDelete,
 	}, o.Strict)
 	if err != nil {
 		run.Close()

@@ -17,6 +17,9 @@ type Fault struct {
 	Description string
 	// Profiles lists the profiles the fault applies to; empty means all.
 	Profiles []string
+	// NoDelete says the fault is one of a bank that does not offer DELETE /register/{ClientId}:
+	// a run with it starts the bank that way (the only kind of bank its cases apply to).
+	NoDelete bool
 	// Trips lists the cases that must detect the fault in every profile it applies to: a case
 	// ID names each of the case's variants, an ID/variant that variant alone. The reference
 	// bank does not import the catalogue; these are plain strings the fault matrix checks.

@@ -138,6 +138,10 @@ func manageFaultCases() []faultCase {
 		{fault: refbank.FaultManageNoCert, send: withToken(func(t *testing.T, e *bankEnv, id, tok string) *result {
 			return e.manage(t, http.MethodGet, id, tok, request.CertNone, nil)
 		}), clean: refusedCall, faulty: answered(http.StatusOK)},
+		{fault: refbank.FaultNoDelete404, opts: []envOption{func(c *refbank.Config) { c.NoDelete = true }},
+			send: withToken(func(t *testing.T, e *bankEnv, id, tok string) *result {
+				return e.manage(t, http.MethodDelete, id, tok, request.CertTransport, nil)
+			}), clean: answered(http.StatusMethodNotAllowed), faulty: answered(http.StatusNotFound)},
 		{fault: refbank.FaultHalfRFC7592, send: happy, clean: func(t *testing.T, e *bankEnv, _ *request.Prepared, r *result) {
 			wantSuccess(t, e.p, r)
 			if _, ok := r.json["registration_client_uri"]; ok {

@@ -41,6 +41,8 @@ var (
 		Description: "answers DELETE with 204 but keeps the client and its tokens working", Trips: []string{"MGT-10"}})
 	FaultManageNoCert = declare(Fault{Name: "manage-without-certificate",
 		Description: "serves /register/{ClientId} to a caller with a valid token and no (or an untrusted) client certificate", Trips: []string{"MGT-12"}})
+	FaultNoDelete404 = declare(Fault{Name: "no-delete-404", NoDelete: true,
+		Description: "does not offer DELETE and answers it 404, where RFC 7592 2.3 wants 405", Trips: []string{"MGT-11"}})
 	FaultHalfRFC7592 = declare(Fault{Name: "rfc7592-half",
 		Description: "returns registration_client_uri without registration_access_token", Trips: []string{"SCH-09"}})
 	FaultScopeDropsRequired = declare(Fault{Name: "scope-drops-required", Profiles: []string{profile.Default},
@@ -200,7 +202,11 @@ func (s *Server) manage(w http.ResponseWriter, r *http.Request) {
 	case http.MethodPut:
 		s.update(w, r, id, doc)
 	case http.MethodDelete:
-		if s.cfg.NoDelete {
+		if s.cfg.NoDelete || s.fault(FaultNoDelete404) {
+			if s.fault(FaultNoDelete404) {
+				oauthError(w, http.StatusNotFound, "invalid_request", "no such endpoint")
+				return
+			}
 			w.Header().Set("Allow", "GET, PUT")
 			oauthError(w, http.StatusMethodNotAllowed, "invalid_request", "this bank does not delete registrations")
 			return
