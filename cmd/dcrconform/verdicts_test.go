@@ -164,6 +164,16 @@ func TestSetupMistakesExit2BeforeAnyCase(t *testing.T) {
 		t.Fatal(err)
 	}
 	jwksURL := jwksServer(t, bankDir, jwks)
+	// The RSA key under the config's own kid, but not the EC key the config also names.
+	var served config.File
+	if data, err := os.ReadFile(cfg); err != nil || yaml.Unmarshal(data, &served) != nil || served.Signing.ECKey == "" {
+		t.Fatalf("serve's config names no signing.ec_key (%v)", err)
+	}
+	rsaOnly, err := jose.PublicJWKS(jose.PublicKey{Key: &signing.Key.PublicKey, Kid: served.Signing.Kid, Alg: "PS256", Use: "sig"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsaOnlyURL := jwksServer(t, bankDir, rsaOnly)
 	now := time.Now()
 	writeCert(t, bankDir, "other-ca", &x509.Certificate{Subject: pkix.Name{CommonName: "some other CA"}, IsCA: true, BasicConstraintsValid: true,
 		KeyUsage: x509.KeyUsageCertSign, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour)}, nil)
@@ -187,6 +197,7 @@ func TestSetupMistakesExit2BeforeAnyCase(t *testing.T) {
 		{"wrong-kid", func(f *config.File) { f.JWKS.Host, f.JWKS.URL, f.Signing.Kid = nil, jwksURL, "not-the-published-kid" },
 			[]string{"signing.kid", "not-the-published-kid", "the-published-kid"}},
 		{"silent-target", func(f *config.File) { f.Target.RegistrationEndpoint = silent }, []string{"did not complete a TLS handshake"}},
+		{"ec-key-not-published", func(f *config.File) { f.JWKS.Host, f.JWKS.URL = nil, rsaOnlyURL }, []string{"signing.ec_key", "-es256"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			work := t.TempDir()

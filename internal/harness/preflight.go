@@ -217,6 +217,17 @@ func (r *Run) checkJWKS(ctx context.Context, timeout time.Duration) error {
 		return preflightErr("jwks", "the key published at %s under kid %q is not the public half of signing.key; publish the right key or point signing.key at its private half",
 			r.jwksURL, printable.String(kid, 80))
 	}
+	// With an EC key configured, JWS-04 signs under its derived kid: a set without it would
+	// make the bank refuse ES256 for the wrong reason, and the case pass for nothing.
+	if ec := r.Env.Identity.Signing.EC; ec != nil {
+		ecKid := r.Env.Identity.Signing.ECKid()
+		pub, err := set.PublicKey(ecKid)
+		eq, ok := pub.(interface{ Equal(crypto.PublicKey) bool })
+		if err != nil || !ok || !eq.Equal(&ec.PublicKey) {
+			return preflightErr("jwks", "signing.ec_key is set, but the key set at %s does not publish its public half under kid %q; publish it there, or drop signing.ec_key",
+				r.jwksURL, printable.String(ecKid, 100))
+		}
+	}
 	return nil
 }
 
