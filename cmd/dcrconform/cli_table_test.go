@@ -70,7 +70,7 @@ func TestServeRefusesNonLoopbackWithoutTheFlag(t *testing.T) {
 
 // Case IDs and globs are case-insensitive, and --output json puts the manifest on stdout alone.
 func TestCaseInsensitiveSelectionAndJSONOutput(t *testing.T) {
-	r := runCLI(t, t.TempDir(), "run", "--cases", "hp-01,jws-0?", "--jwks-timeout", "300ms", "--output", "json")
+	r := runCLI(t, t.TempDir(), "run", "--cases", "hp-01,jws-0?", "--output", "json")
 	if r.code != 0 {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}

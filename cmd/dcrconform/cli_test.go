@@ -149,7 +149,7 @@ func TestKeysOutsideReports(t *testing.T) {
 
 func TestEmbeddedRunIsGreen(t *testing.T) {
 	dir := t.TempDir()
-	r := runCLI(t, dir, "run", "--jwks-timeout", "300ms")
+	r := runCLI(t, dir, "run")
 	if r.code != 0 {
 		t.Fatalf("exit %d, want 0\n%s%s", r.code, r.stdout, r.stderr)
 	}
@@ -169,7 +169,7 @@ func TestEmbeddedRunIsGreen(t *testing.T) {
 
 func TestEmbeddedFaultFailsTheRun(t *testing.T) {
 	dir := t.TempDir()
-	r := runCLI(t, dir, "run", "--jwks-timeout", "300ms", "--fault", "accept-alg-none", "--cases", "JWS-01,HP-01")
+	r := runCLI(t, dir, "run", "--fault", "accept-alg-none", "--cases", "JWS-01,HP-01")
 	if r.code != 1 {
 		t.Fatalf("exit %d, want 1\n%s%s", r.code, r.stdout, r.stderr)
 	}
@@ -188,7 +188,7 @@ func TestServeAndRunAcrossProcesses(t *testing.T) {
 	}{{"", 0}, {"jwks-fail-open", 1}} {
 		t.Run("fault="+tc.fault, func(t *testing.T) {
 			dir := t.TempDir()
-			args := []string{"serve", "--dir", filepath.Join(dir, "bank"), "--jwks-timeout", "300ms"}
+			args := []string{"serve", "--dir", filepath.Join(dir, "bank")}
 			if tc.fault != "" {
 				args = append(args, "--fault", tc.fault)
 			}
@@ -289,7 +289,7 @@ func TestGinkgoAndEngineAgree(t *testing.T) {
 	for _, fault := range []string{"", "accept-alg-none", "wrong-error-format", "omit-client-id"} {
 		t.Run("fault="+fault, func(t *testing.T) {
 			dir := t.TempDir()
-			args := []string{"run", "--jwks-timeout", "300ms"}
+			args := []string{"run"}
 			var faults []string
 			if fault != "" {
 				args = append(args, "--fault", fault)
@@ -297,7 +297,7 @@ func TestGinkgoAndEngineAgree(t *testing.T) {
 			}
 			runCLI(t, dir, args...)
 			ginkgoStates := readGinkgoStates(t, filepath.Join(dir, "reports", "report.json"))
-			run, err := harness.Prepare(context.Background(), harness.Options{WorkDir: t.TempDir(), Faults: faults, JWKSTimeout: 300 * time.Millisecond})
+			run, err := harness.Prepare(context.Background(), harness.Options{WorkDir: t.TempDir(), Faults: faults})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -354,7 +354,7 @@ func readGinkgoStates(t *testing.T, path string) map[string]string {
 // secrets in every form: PEM, base64 DER, JWK private members, and issued client secrets.
 func TestReportsHoldNoSecrets(t *testing.T) {
 	dir := t.TempDir()
-	r := runCLI(t, dir, "run", "--jwks-timeout", "300ms", "--fault", "issue-client-secret", "--verbose")
+	r := runCLI(t, dir, "run", "--fault", "issue-client-secret", "--verbose")
 	if r.code != 1 {
 		t.Fatalf("exit %d, want 1 (the fault must be caught)\n%s", r.code, r.stderr)
 	}

@@ -1,13 +1,13 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
+	"github.com/dcrconform/dcrconform/internal/config"
 	"github.com/dcrconform/dcrconform/internal/refbank"
 )
 
@@ -44,30 +44,15 @@ func resolveEvidenceKey(v string) (path string, release func(), err error) {
 			v = env
 		}
 	}
-	content := ""
-	switch {
-	case strings.HasPrefix(v, "env:"):
-		name := strings.TrimPrefix(v, "env:")
-		c, ok := os.LookupEnv(name)
-		if !ok || strings.TrimSpace(c) == "" {
-			return "", release, fmt.Errorf("--evidence-key env:%s: the variable is not set", name)
-		}
-		content = c
-	case strings.HasPrefix(strings.TrimSpace(v), "-----BEGIN"):
-		content = v
-	default:
-		return v, release, nil
+	path, dir, err := config.PEMFromEnv("--evidence-key", v, "", os.LookupEnv)
+	if dir != "" {
+		release = func() { os.RemoveAll(dir) }
 	}
-	dir, err := os.MkdirTemp("", "dcrconform-evidence-key-")
 	if err != nil {
-		return "", release, err
+		release()
+		return "", func() {}, err
 	}
-	path = dir + string(os.PathSeparator) + "evidence-key.pem"
-	if err := os.WriteFile(path, []byte(strings.TrimSpace(content)+"\n"), 0o600); err != nil {
-		os.RemoveAll(dir)
-		return "", release, err
-	}
-	return path, func() { os.RemoveAll(dir) }, nil
+	return path, release, nil
 }
 
 // faultNames lists the declared faults, for completion of --fault.

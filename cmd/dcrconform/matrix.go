@@ -44,20 +44,19 @@ type matrixOptions struct {
 }
 
 func cmdMatrix(o matrixOptions, stdout, stderr io.Writer) int {
-	asJSON, quiet, jwksTimeout, profiles, faults := &o.asJSON, &o.quiet, &o.jwksTimeout, o.profiles, o.faults
 	cat := catalogue.Default()
 	if err := cat.Validate(); err != nil {
 		return fail(stderr, "%v", err)
 	}
-	opts := matrix.Options{Profiles: profiles, Faults: faults, JWKSTimeout: *jwksTimeout, Progress: stderr}
-	if *quiet {
+	opts := matrix.Options{Profiles: o.profiles, Faults: o.faults, JWKSTimeout: o.jwksTimeout, Progress: stderr}
+	if o.quiet {
 		opts.Progress = nil
 	}
 	res, err := matrix.Run(context.Background(), cat, opts)
 	if err != nil {
 		return fail(stderr, "%v", err)
 	}
-	if *asJSON {
+	if o.asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(res)

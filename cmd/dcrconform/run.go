@@ -86,30 +86,22 @@ func cmdRun(o *runOptions, stdout, stderr io.Writer) int {
 	if o.output == "json" {
 		stdout = stderr
 	}
-	var (
-		configPath, profileName, labelFilter = &o.config, &o.profile, &o.labelFilter
-		strict, failFast, reportsDir         = &o.strict, &o.failFast, &o.reports
-		workDir, quiet, verbose              = &o.workDir, &o.quiet, &o.verbose
-		jwksTimeout, runTimeout              = &o.jwksTimeout, &o.timeout
-		preflightTTL, parallel, rate         = &o.preflightTimeout, &o.parallel, &o.rate
-		cases, faults                        = o.cases, o.faults
-	)
 	evidenceKey, releaseKey, err := resolveEvidenceKey(o.evidenceKey)
 	if err != nil {
 		return fail(stderr, "%v", err)
 	}
 	defer releaseKey()
-	if *parallel < 1 {
-		return fail(stderr, "--parallel %d: must be at least 1", *parallel)
+	if o.parallel < 1 {
+		return fail(stderr, "--parallel %d: must be at least 1", o.parallel)
 	}
-	if *rate < 0 || math.IsNaN(*rate) || math.IsInf(*rate, 0) {
-		return fail(stderr, "--rate %v: must be a number of requests a second, 0 for no limit", *rate)
+	if o.rate < 0 || math.IsNaN(o.rate) || math.IsInf(o.rate, 0) {
+		return fail(stderr, "--rate %v: must be a number of requests a second, 0 for no limit", o.rate)
 	}
 	// Everything under the reports directory is shared (CI artefacts, the bundle a certifier
 	// receives), so a private key there would leak.
-	for flagName, path := range map[string]string{"--work-dir": *workDir, "--evidence-key": evidenceKey} {
-		if path != "" && inside(*reportsDir, path) {
-			return fail(stderr, "%s %s is inside the reports directory %s; private keys must stay out of reports", flagName, path, *reportsDir)
+	for flagName, path := range map[string]string{"--work-dir": o.workDir, "--evidence-key": evidenceKey} {
+		if path != "" && inside(o.reports, path) {
+			return fail(stderr, "%s %s is inside the reports directory %s; private keys must stay out of reports", flagName, path, o.reports)
 		}
 	}
 	// A bad evidence key is found now, not after every case has run.
@@ -129,62 +121,62 @@ func cmdRun(o *runOptions, stdout, stderr io.Writer) int {
 	defer stop()
 
 	run, err := harness.Prepare(ctx, harness.Options{
-		ConfigPath: *configPath, Profile: *profileName, WorkDir: *workDir, Strict: *strict,
-		Faults: faults, JWKSTimeout: *jwksTimeout, Rate: *rate,
+		ConfigPath: o.config, Profile: o.profile, WorkDir: o.workDir, Strict: o.strict,
+		Faults: o.faults, JWKSTimeout: o.jwksTimeout, Rate: o.rate,
 	})
 	if err != nil {
 		return fail(stderr, "%v", err)
 	}
 	defer run.Close()
 	all := cat.Items(run.Profile)
-	items, err := catalogue.Select(all, cases)
+	items, err := catalogue.Select(all, o.cases)
 	if err != nil {
 		return fail(stderr, "%v", err)
 	}
-	if items, err = filterLabels(items, *labelFilter); err != nil {
+	if items, err = filterLabels(items, o.labelFilter); err != nil {
 		return fail(stderr, "%v", err)
 	}
 	sel := evidence.Selection{Profile: run.Profile.Name, ProfileSource: "default", ConfigProfile: run.ConfigProfile,
-		Cases: cases, LabelFilter: *labelFilter, Strict: *strict, FailFast: *failFast, Selected: len(items), Catalogue: len(all)}
+		Cases: o.cases, LabelFilter: o.labelFilter, Strict: o.strict, FailFast: o.failFast, Selected: len(items), Catalogue: len(all)}
 	switch {
-	case *profileName != "":
+	case o.profile != "":
 		sel.ProfileSource = "--profile"
-		if run.ConfigProfile != "" && run.ConfigProfile != *profileName {
-			fmt.Fprintf(stderr, "dcrconform: warning: --profile %s overrides the config's profile %s\n", *profileName, run.ConfigProfile)
+		if run.ConfigProfile != "" && run.ConfigProfile != o.profile {
+			fmt.Fprintf(stderr, "dcrconform: warning: --profile %s overrides the config's profile %s\n", o.profile, run.ConfigProfile)
 		}
-	case *configPath != "":
+	case o.config != "":
 		sel.ProfileSource = "config"
 	}
 	meta := evidence.Meta{Tool: "dcrconform", Version: toolVersion(), Target: run.Target, Profile: run.Profile.Name,
-		Embedded: run.Embedded, Started: time.Now(), Strict: *strict, Selection: sel}
-	release, err := lockReports(*reportsDir)
+		Embedded: run.Embedded, Started: time.Now(), Strict: o.strict, Selection: sel}
+	release, err := lockReports(o.reports)
 	if err != nil {
 		return fail(stderr, "reports: %v", err)
 	}
 	defer release()
 	// A previous run's reports must never look like this run's: replace them with a marker that
 	// reads as an error until this run's own are written.
-	if err := markInProgress(*reportsDir, meta, "the run started and has not finished (or was killed)"); err != nil {
+	if err := markInProgress(o.reports, meta, "the run started and has not finished (or was killed)"); err != nil {
 		return fail(stderr, "reports: %v", err)
 	}
 
-	notes, err := run.Preflight(ctx, *preflightTTL)
+	notes, err := run.Preflight(ctx, o.preflightTimeout)
 	if err != nil && ctx.Err() == nil {
-		markInProgress(*reportsDir, meta, "the run could not be made: "+err.Error())
+		markInProgress(o.reports, meta, "the run could not be made: "+err.Error())
 		return fail(stderr, "%v", err)
 	}
 	for _, n := range notes {
 		fmt.Fprintf(stderr, "dcrconform: warning: %s\n", n)
 	}
 
-	timeout := *runTimeout
+	timeout := o.timeout
 	if timeout <= 0 {
 		timeout = 2*time.Minute + time.Duration(len(items))*run.RequestTimeout
 	}
 	deadline := time.Now().Add(timeout)
 	runCtx, cancel := context.WithDeadlineCause(ctx, deadline, fmt.Errorf("the run deadline of %s was reached", timeout))
 	defer cancel()
-	if !*quiet {
+	if !o.quiet {
 		where := run.Target
 		if run.Embedded {
 			where += " (embedded reference bank)"
@@ -198,20 +190,20 @@ func cmdRun(o *runOptions, stdout, stderr io.Writer) int {
 		}
 	}
 	budget := &evidence.Budget{}
-	res := register.Run(runCtx, run.Env, items, register.RunOptions{Verbose: *verbose, Deadline: deadline,
-		Engine: engine.Options{FailFast: *failFast, Parallel: *parallel}, Record: budget.Take,
-		Progress: func(o engine.Outcome) {
-			if !*quiet || o.Verdict == engine.Fail || o.Verdict == engine.Inconclusive {
-				fmt.Fprintln(stdout, progressLine(o))
+	res := register.Run(runCtx, run.Env, items, register.RunOptions{Verbose: o.verbose, Deadline: deadline,
+		Engine: engine.Options{FailFast: o.failFast, Parallel: o.parallel}, Record: budget.Take,
+		Progress: func(out engine.Outcome) {
+			if !o.quiet || out.Verdict == engine.Fail || out.Verdict == engine.Inconclusive {
+				fmt.Fprintln(stdout, progressLine(out))
 			}
 		}})
 	// Every client the run registered is deleted, also after failures and interrupts, under a
 	// context of its own: a real sandbox must not fill up with test clients.
 	cctx, ccancel := context.WithTimeout(context.Background(), cleanupTimeout)
-	cleanup := run.Env.CleanupParallel(cctx, *parallel)
+	cleanup := run.Env.CleanupParallel(cctx, o.parallel)
 	ccancel()
 	meta.Cleanup = &cleanup
-	if !*quiet || len(cleanup.Left) > 0 {
+	if !o.quiet || len(cleanup.Left) > 0 {
 		fmt.Fprintf(stdout, "cleanup: %d registered clients deleted", len(cleanup.Deleted))
 		if len(cleanup.Left) > 0 {
 			fmt.Fprintf(stdout, "; %d left behind on the target:", len(cleanup.Left))
@@ -235,9 +227,9 @@ func cmdRun(o *runOptions, stdout, stderr io.Writer) int {
 	}
 	meta.ConfigFingerprint = run.Fingerprint()
 	meta.KeyPaths = evidence.KeyPaths(run.Files)
-	bundleDir, err := writeReports(*reportsDir, *workDir, evidenceKey, meta, res)
+	bundleDir, err := writeReports(o.reports, o.workDir, evidenceKey, meta, res)
 	if err != nil {
-		markInProgress(*reportsDir, meta, "the reports could not be written: "+err.Error())
+		markInProgress(o.reports, meta, "the reports could not be written: "+err.Error())
 		return fail(stderr, "%v", err)
 	}
 	fmt.Fprintf(stdout, "%s: %s in %s\n", meta.Result, engine.Count(res.Outcomes), meta.Finished.Sub(meta.Started).Round(time.Millisecond))
@@ -245,7 +237,7 @@ func cmdRun(o *runOptions, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "INCOMPLETE: %s; the cases not run are marked so in every report\n", meta.Stopped)
 	}
 	fmt.Fprintf(stdout, "reports: %s (junit.xml, report.json, report.html)\nevidence bundle: %s (check with: dcrconform verify %s)\n",
-		*reportsDir, bundleDir, bundleDir)
+		o.reports, bundleDir, bundleDir)
 	if o.output == "json" {
 		// The manifest is the machine-readable summary: result, exit code, selection, counts,
 		// each case's verdict and the bundle's files.

@@ -14,7 +14,6 @@ import (
 
 	"github.com/dcrconform/dcrconform/internal/config"
 	"github.com/dcrconform/dcrconform/internal/harness"
-	"github.com/dcrconform/dcrconform/internal/jose"
 	"github.com/dcrconform/dcrconform/internal/jwkshost"
 	"github.com/dcrconform/dcrconform/internal/pki"
 	"github.com/dcrconform/dcrconform/internal/profile"
@@ -65,15 +64,13 @@ it signs a certificate request with the CA in --dir and exits.`,
 }
 
 func cmdServe(o *serveOptions, stdout, stderr io.Writer) int {
-	profileName, addr, dir, listFaults := &o.profile, &o.addr, &o.dir, &o.listFaults
-	jwksTimeout, noDelete, latency, faults := &o.jwksTimeout, &o.noDelete, &o.latency, o.faults
 	if o.signCSR != "" {
 		return signCSR(o, stdout, stderr)
 	}
-	if *latency < 0 {
-		return fail(stderr, "--latency %s: must not be negative", *latency)
+	if o.latency < 0 {
+		return fail(stderr, "--latency %s: must not be negative", o.latency)
 	}
-	if *listFaults {
+	if o.listFaults {
 		tw := tabwriter.NewWriter(stdout, 0, 2, 2, ' ', 0)
 		fmt.Fprintln(tw, "FAULT\tPROFILES\tTRIPS\tWHAT THE BANK THEN DOES")
 		for _, f := range refbank.Faults() {
@@ -86,11 +83,11 @@ func cmdServe(o *serveOptions, stdout, stderr io.Writer) int {
 		tw.Flush()
 		return 0
 	}
-	p, err := profile.Get(*profileName)
+	p, err := profile.Get(o.profile)
 	if err != nil {
 		return fail(stderr, "%v", err)
 	}
-	on, err := refbank.ParseFaults(faults, p.Name)
+	on, err := refbank.ParseFaults(o.faults, p.Name)
 	if err != nil {
 		return fail(stderr, "%v", err)
 	}
@@ -100,19 +97,19 @@ func cmdServe(o *serveOptions, stdout, stderr io.Writer) int {
 	}
 	aud := harness.DefaultAud(p)
 	bank, err := refbank.Start(refbank.Config{
-		Profile: p, Addr: *addr, Cert: keys.Server.TLSCertificate(), ClientCAs: keys.CAPool(), JWKSRoots: keys.CAPool(),
-		Directory: &keys.Directory.Key.PublicKey, Audiences: []string{aud}, JWKSTimeout: *jwksTimeout, Faults: on, Latency: *latency,
-		NoDelete: *noDelete, AllowNonLoopback: o.allowNonLoopback,
+		Profile: p, Addr: o.addr, Cert: keys.Server.TLSCertificate(), ClientCAs: keys.CAPool(), JWKSRoots: keys.CAPool(),
+		Directory: &keys.Directory.Key.PublicKey, Audiences: []string{aud}, JWKSTimeout: o.jwksTimeout, Faults: on, Latency: o.latency,
+		NoDelete: o.noDelete, AllowNonLoopback: o.allowNonLoopback,
 	})
 	if err != nil {
 		return fail(stderr, "%v", err)
 	}
 	defer bank.Close()
-	target, err := writeServeDir(*dir, keys, p, bank.RegistrationURL(), aud)
+	target, err := writeServeDir(o.dir, keys, p, bank.RegistrationURL(), aud)
 	if err != nil {
 		return fail(stderr, "%v", err)
 	}
-	ssaPath, stopJWKS, err := writePeerSSA(*dir, keys, p)
+	ssaPath, stopJWKS, err := writePeerSSA(o.dir, keys, p)
 	if err != nil {
 		return fail(stderr, "%v", err)
 	}
@@ -120,7 +117,7 @@ func cmdServe(o *serveOptions, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "reference bank (%s) listening at %s\n", p.Name, bank.RegistrationURL())
 	fmt.Fprintf(stdout, "token endpoint: %s\ndiscovery (plain TLS, no client certificate): %s\n", bank.TokenURL(), bank.DiscoveryURL())
 	if len(on) > 0 {
-		fmt.Fprintf(stdout, "faults on: %s\n", strings.Join(faults, ","))
+		fmt.Fprintf(stdout, "faults on: %s\n", strings.Join(o.faults, ","))
 	}
 	fmt.Fprintf(stdout, "target config: %s\nin another terminal: dcrconform run --config %s\n", target, target)
 	if ssaPath != "" {
@@ -160,11 +157,7 @@ func writePeerSSA(dir string, keys *pki.Set, p profile.Profile) (string, func(),
 	if p.SelfSignedSSA {
 		return "", func() {}, nil
 	}
-	published := []jose.PublicKey{{Key: &keys.Signing.Key.PublicKey, Kid: keys.Signing.Kid, Alg: "PS256", Use: "sig"}}
-	if ec := keys.Signing.EC; ec != nil {
-		published = append(published, jose.PublicKey{Key: &ec.PublicKey, Kid: keys.Signing.ECKid(), Alg: "ES256", Use: "sig"})
-	}
-	doc, err := jose.PublicJWKS(published...)
+	doc, err := keys.Signing.JWKS()
 	if err != nil {
 		return "", nil, err
 	}

@@ -133,7 +133,7 @@ func classify(ctx context.Context, err error, st *connState) Failure {
 	switch {
 	case errors.As(err, &verifyErr), errors.As(err, &unknownCA), errors.As(err, &hostErr), errors.As(err, &invalid):
 		return ServerCertUntrusted
-	case isRemoteAlert(err):
+	case IsRemoteAlert(err):
 		return TLSAlert
 	case strings.Contains(err.Error(), "tls: no supported versions"), strings.Contains(err.Error(), "tls: no cipher suite supported"):
 		// Our own configuration offered nothing the Go client can speak: nothing was tested.
@@ -177,13 +177,10 @@ func isProtocolError(err error) bool {
 	return false
 }
 
-// isRemoteAlert reports a TLS alert sent by the peer. crypto/tls returns those as a net.OpError
+// IsRemoteAlert reports a TLS alert sent by the peer. crypto/tls returns those as a net.OpError
 // with Op "remote error" around its unexported alert type (tls.AlertError is only for QUIC).
-func isRemoteAlert(err error) bool {
+func IsRemoteAlert(err error) bool {
 	var op *net.OpError
 	var alert tls.AlertError
 	return (errors.As(err, &op) && op.Op == "remote error") || errors.As(err, &alert)
 }
-
-// IsRemoteAlert reports whether err carries a TLS alert sent by the peer.
-func IsRemoteAlert(err error) bool { return isRemoteAlert(err) }

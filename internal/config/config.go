@@ -195,7 +195,7 @@ func (f *File) validate(path, profileOverride string, lookup func(string) (strin
 			}
 			return ""
 		}
-		np, d, err := pemFromEnv(field, p, secretDir, lookup)
+		np, d, err := PEMFromEnv(field, p, secretDir, lookup)
 		if d != "" {
 			secretDir = d
 		}

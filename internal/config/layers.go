@@ -239,12 +239,12 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
-// pemFromEnv turns a file field's value into a path: "env:NAME" (in the file or a variable)
+// PEMFromEnv turns a file field's value into a path: "env:NAME" (in the file or a variable)
 // names a variable holding the PEM (or JWK) content itself, and a value that is the content
 // ("-----BEGIN ...", as a CI secret variable holds it) is taken as is. The content is written to
 // a private file (0600) in dir, which the caller removes when the run ends. Anything else is a
 // path and is returned unchanged.
-func pemFromEnv(field, value, dir string, lookup func(string) (string, bool)) (string, string, error) {
+func PEMFromEnv(field, value, dir string, lookup func(string) (string, bool)) (string, string, error) {
 	content := ""
 	switch {
 	case strings.HasPrefix(value, "env:"):
@@ -272,9 +272,6 @@ func pemFromEnv(field, value, dir string, lookup func(string) (string, bool)) (s
 	}
 	return path, dir, nil
 }
-
-// reflectOf is the addressable value of a File, for the field walk.
-func reflectOf(f *File) reflect.Value { return reflect.ValueOf(f).Elem() }
 
 // Effective lists the configuration a run uses, one "field: value" line each, after every layer
 // (file, ${NAME}, DCRCONFORM_* variables, flags). It holds no secret: key material is named by its

@@ -5,7 +5,6 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -105,7 +104,7 @@ func (env *Env) noteClients(ex *client.Exchange) {
 	r := ex.Request
 	switch {
 	case r.Method == http.MethodPost && r.URL == env.Identity.Endpoint && registered(ex):
-		if id := clientIDOf(ex); !env.clients[id] {
+		if id := judge.ClientIDOf(ex); !env.clients[id] {
 			env.clients[id] = false
 		}
 	case r.Method == http.MethodDelete && ex.Response.Status == http.StatusNoContent && strings.HasPrefix(r.URL, env.Identity.ManagementURL("")):
@@ -299,7 +298,7 @@ func (env *Env) Control(ctx context.Context) (*judge.Control, *client.Exchange) 
 			cc.ex = exs[len(exs)-1]
 			cc.c = &judge.Control{Accepted: registered(cc.ex), Answer: judge.Answer(env.Identity.Profile, cc.ex), Exchange: cc.ex}
 			if cc.c.Accepted && env.Identity.Session != nil {
-				env.Identity.Session.Set(request.KeyClientID, clientIDOf(cc.ex))
+				env.Identity.Session.Set(request.KeyClientID, judge.ClientIDOf(cc.ex))
 			}
 		}
 	})
@@ -311,22 +310,7 @@ func registered(ex *client.Exchange) bool {
 	if ex.Response == nil || ex.Response.Status < 200 || ex.Response.Status > 299 {
 		return false
 	}
-	return clientIDOf(ex) != ""
-}
-
-// clientIDOf is the client_id of a registration answer, "" when it has none.
-func clientIDOf(ex *client.Exchange) string {
-	if ex == nil || ex.Response == nil {
-		return ""
-	}
-	var b struct {
-		ClientID any `json:"client_id"`
-	}
-	if json.Unmarshal(ex.Response.Body, &b) != nil {
-		return ""
-	}
-	id, _ := b.ClientID.(string)
-	return id
+	return judge.ClientIDOf(ex) != ""
 }
 
 var capabilityHelp = map[catalogue.Capability]string{

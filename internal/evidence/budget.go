@@ -74,7 +74,10 @@ func responseCost(ex *client.Exchange) int {
 	if ex == nil || ex.Response == nil {
 		return 0
 	}
-	n := len(ex.Response.Text()) + len(ex.Response.BodyBase64)
+	n := len(ex.Response.BodyBase64)
+	if n == 0 {
+		n = len(ex.Response.Body)
+	}
 	for k, vs := range ex.Response.Header {
 		for _, v := range vs {
 			n += len(k) + len(v)

@@ -405,13 +405,9 @@ func newEnv(p profile.Profile, id *request.Identity, co client.Options, caps map
 }
 
 func startJWKSHost(addr string, keys *pki.Set, cert tls.Certificate) (*jwkshost.Host, error) {
-	published := []jose.PublicKey{{Key: &keys.Signing.Key.PublicKey, Kid: keys.Signing.Kid, Alg: "PS256", Use: "sig"}}
-	if ec := keys.Signing.EC; ec != nil {
-		// The EC key sits beside the RSA one so the ES256 case (JWS-04) can be verified; the
-		// happy path keeps signing PS256.
-		published = append(published, jose.PublicKey{Key: &ec.PublicKey, Kid: keys.Signing.ECKid(), Alg: "ES256", Use: "sig"})
-	}
-	doc, err := jose.PublicJWKS(published...)
+	// The EC key, when there is one, sits beside the RSA one so the ES256 case (JWS-04) can be
+	// verified; the happy path keeps signing PS256.
+	doc, err := keys.Signing.JWKS()
 	if err != nil {
 		return nil, fmt.Errorf("build JWKS: %w", err)
 	}

@@ -258,7 +258,7 @@ func Answer(p profile.Profile, ex *client.Exchange) string {
 		s += " " + printable.String(strings.Join(codes, ","), AnswerCap)
 	}
 	if len(messages) > 0 {
-		s += ": " + strconvQuote(printable.String(strings.Join(messages, "; "), AnswerCap))
+		s += `: "` + printable.String(strings.Join(messages, "; "), AnswerCap) + `"`
 	}
 	if id, ok := b["client_id"].(string); ok && id != "" {
 		s += " (with a client_id)"
@@ -268,9 +268,6 @@ func Answer(p profile.Profile, ex *client.Exchange) string {
 	}
 	return s
 }
-
-// strconvQuote wraps an already printable string in double quotes.
-func strconvQuote(s string) string { return `"` + s + `"` }
 
 // Observe records what the target does and asserts nothing: the expectation of INFO cases.
 type Observe struct{}

@@ -36,7 +36,7 @@ func WriteCSR(path string, der []byte) error {
 // issues a TLS client certificate for its subject and key from the CA given (certificate and key
 // files), valid for validity.
 func SignCSR(csrPath, caCertPath, caKeyPath string, validity time.Duration) (*x509.Certificate, error) {
-	data, err := safefile.ReadFile(csrPath, MaxPEMFile)
+	data, err := safefile.ReadFile(csrPath, safefile.MaxPEM)
 	if err != nil {
 		return nil, fmt.Errorf("certificate request: %w", err)
 	}
@@ -68,6 +68,3 @@ func SignCSR(csrPath, caCertPath, caKeyPath string, validity time.Duration) (*x5
 	}
 	return x509.ParseCertificate(der)
 }
-
-// MaxPEMFile bounds a PEM file the package reads (a certificate request, a chain).
-const MaxPEMFile = safefile.MaxPEM

@@ -154,3 +154,13 @@ func LoadIssued(certPath, keyPath string) (Issued, error) {
 	}
 	return Issued{Cert: cert, Key: key}, nil
 }
+
+// JWKS is the TPP's key set as it publishes it: the RSA key (PS256) under Kid, and the EC key
+// (ES256) under ECKid when there is one.
+func (k SigningKey) JWKS() ([]byte, error) {
+	published := []jose.PublicKey{{Key: &k.Key.PublicKey, Kid: k.Kid, Alg: "PS256", Use: "sig"}}
+	if k.EC != nil {
+		published = append(published, jose.PublicKey{Key: &k.EC.PublicKey, Kid: k.ECKid(), Alg: "ES256", Use: "sig"})
+	}
+	return jose.PublicJWKS(published...)
+}

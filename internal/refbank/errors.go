@@ -55,7 +55,7 @@ func crashed() *rejection {
 }
 
 var statusText = map[int]string{
-	400: "400 Bad Request", 401: "401 Unauthorized", 405: "405 Method Not Allowed",
+	400: "400 Bad Request", 401: "401 Unauthorized", 403: "403 Forbidden", 405: "405 Method Not Allowed",
 	413: "413 Payload Too Large", 415: "415 Unsupported Media Type", 500: "500 Internal Server Error",
 }
 

@@ -229,15 +229,11 @@ func (s *Server) manage(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// forbidden answers a token of one client used on another: 403, in Revolut's documented
-// OBErrorResponse1 form (UK.OBIE.Resource.Forbidden), or as an OAuth error under OBIE.
+// forbidden answers a token of one client used on another: 403, in the profile's error format
+// (Revolut documents OBErrorResponse1 with UK.OBIE.Resource.Forbidden).
 func (s *Server) forbidden(w http.ResponseWriter) {
-	if s.cfg.Profile.ErrorFormat == profile.RFC7591 {
-		oauthError(w, http.StatusForbidden, "access_denied", "the token does not grant access to this client")
-		return
-	}
-	writeJSON(w, http.StatusForbidden, map[string]any{"Code": "403 Forbidden", "Id": newID(), "Message": "Forbidden",
-		"Errors": []any{map[string]any{"ErrorCode": "UK.OBIE.Resource.Forbidden", "Message": "the token does not grant access to this client"}}})
+	s.writeError(w, &rejection{status: http.StatusForbidden, rfc: "access_denied", ob: "UK.OBIE.Resource.Forbidden",
+		msg: "the token does not grant access to this client"})
 }
 
 // update is PUT /register/{ClientId}: a full registration request, validated as a POST is,
@@ -276,13 +272,6 @@ func cloneDoc(doc map[string]any) map[string]any {
 		out[k] = v
 	}
 	return out
-}
-
-// newID is a random identifier for error bodies.
-func newID() string {
-	b := make([]byte, 8)
-	rand.Read(b)
-	return strings.ToUpper(base64.RawURLEncoding.EncodeToString(b))[:10]
 }
 
 // registrationClientURI is the RFC 7592 management URI of a client, for the response.

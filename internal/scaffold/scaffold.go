@@ -14,7 +14,6 @@ import (
 	"strings"
 
 	"github.com/dcrconform/dcrconform/internal/config"
-	"github.com/dcrconform/dcrconform/internal/jose"
 	"github.com/dcrconform/dcrconform/internal/pki"
 	"github.com/dcrconform/dcrconform/internal/profile"
 	"github.com/dcrconform/dcrconform/internal/request"
@@ -123,8 +122,7 @@ func Write(dir string, o Options) (*Result, error) {
 	if err := pki.WriteKey(filepath.Join(dir, SigningEC), signing.EC); err != nil {
 		return nil, err
 	}
-	doc, err := jose.PublicJWKS(jose.PublicKey{Key: &signing.Key.PublicKey, Kid: signing.Kid, Alg: "PS256", Use: "sig"},
-		jose.PublicKey{Key: &signing.EC.PublicKey, Kid: signing.ECKid(), Alg: "ES256", Use: "sig"})
+	doc, err := signing.JWKS()
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package register_test
 import (
 	"context"
 	"testing"
-	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -20,7 +19,7 @@ import (
 func TestRegister(t *testing.T) {
 	RegisterFailHandler(Fail)
 	run, err := harness.Prepare(context.Background(), harness.Options{
-		WorkDir: t.TempDir(), JWKSTimeout: 300 * time.Millisecond,
+		WorkDir: t.TempDir(),
 	})
 	if err != nil {
 		t.Fatalf("prepare: %v", err)
